@@ -1,0 +1,3 @@
+"""Cross-framework scenarios."""
+
+__all__: list[str] = []
