@@ -42,7 +42,7 @@ Skill: TypeAlias = AgentSkill | Mapping[str, Any] | str
 """A card skill: an a2a `AgentSkill`, a dict of its fields, or just a name."""
 
 Auth: TypeAlias = (
-    str | Mapping[str, str] | Callable[[Request], "str | None | Awaitable[str | None]"]
+    str | Mapping[str, str] | Callable[[Request], "str | Awaitable[str | None] | None"]
 )
 """A bearer token; a mapping of bearer tokens to user names; or a function of the request
 that returns the user name, or None to refuse it."""
@@ -85,7 +85,9 @@ def _skill(skill: Skill) -> AgentSkill:
 def _card(info: CardInfo, *, base_url: str, streaming: bool, auth: bool) -> AgentCard:
     base = base_url.rstrip("/")
     interfaces = [
-        AgentInterface(url=f"{base}/", protocol_binding=TransportProtocol.JSONRPC, protocol_version=v)
+        AgentInterface(
+            url=f"{base}/", protocol_binding=TransportProtocol.JSONRPC, protocol_version=v
+        )
         for v in ("1.0", "0.3")
     ] + [
         AgentInterface(url=base, protocol_binding=TransportProtocol.HTTP_JSON, protocol_version=v)
@@ -100,7 +102,11 @@ def _card(info: CardInfo, *, base_url: str, streaming: bool, auth: bool) -> Agen
         default_input_modes=list(info.input_modes),
         default_output_modes=list(info.output_modes),
         skills=[_skill(s) for s in info.skills]
-        or [AgentSkill(id="chat", name="chat", description=info.description or info.name, tags=["chat"])],
+        or [
+            AgentSkill(
+                id="chat", name="chat", description=info.description or info.name, tags=["chat"]
+            )
+        ],
     )
     if auth:
         card.security_schemes["bearer"].CopyFrom(
@@ -198,7 +204,9 @@ def build_app(
 ) -> Starlette:
     """Serve `runner` over A2A 1.0 and 0.3, JSON-RPC and HTTP+JSON, with its card."""
     stores = open_stores(store)
-    base_card = _card(info, base_url=url or "http://127.0.0.1", streaming=streaming, auth=auth is not None)
+    base_card = _card(
+        info, base_url=url or "http://127.0.0.1", streaming=streaming, auth=auth is not None
+    )
     handler = DefaultRequestHandler(
         agent_executor=BridgeExecutor(runner, stores.memory),
         task_store=stores.tasks,
@@ -236,4 +244,3 @@ def build_app(
     app.state.card = base_card
     app.state.runner = runner
     return app
-

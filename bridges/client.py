@@ -89,7 +89,9 @@ class _TolerantTransport(httpx.AsyncBaseTransport):
         kind = response.headers.get("content-type", "")
         if "json" not in kind and "event-stream" not in kind:
             return response
-        inner = httpx.Response(response.status_code, headers=response.headers, stream=response.stream)
+        inner = httpx.Response(
+            response.status_code, headers=response.headers, stream=response.stream
+        )
         headers = [(k, v) for k, v in response.headers.raw if k.lower() != b"content-length"]
         return httpx.Response(
             response.status_code,
@@ -142,14 +144,16 @@ class _Answer:
         new = [part_from_a2a(p) for p in artifact.parts]
         before = self._streamed()
         if append and artifact.artifact_id in self.artifacts:
-            self.artifacts[artifact.artifact_id] = _join_text(self.artifacts[artifact.artifact_id], new)
+            self.artifacts[artifact.artifact_id] = _join_text(
+                self.artifacts[artifact.artifact_id], new
+            )
         else:
             # A whole artifact that repeats the streamed chunks replaces them (fasta2a, ag2).
             if artifact.artifact_id not in self.artifacts and before and _text(new) == before:
                 self.artifacts.clear()
             self.artifacts[artifact.artifact_id] = new
         after = self._streamed()
-        return after[len(before):] if after.startswith(before) else ""
+        return after[len(before) :] if after.startswith(before) else ""
 
     def fold(self, event: StreamResponse) -> str:
         """Take one event; return the text it adds to the answer."""
@@ -157,12 +161,16 @@ class _Answer:
         if kind == "task":
             task = event.task
             self.task_id, self.context_id = task.id, task.context_id
-            self._set_status(task.status.state, task.status.message if task.status.HasField("message") else None)
+            self._set_status(
+                task.status.state, task.status.message if task.status.HasField("message") else None
+            )
             if task.artifacts:
                 before = self._streamed()
-                self.artifacts = {a.artifact_id: [part_from_a2a(p) for p in a.parts] for a in task.artifacts}
+                self.artifacts = {
+                    a.artifact_id: [part_from_a2a(p) for p in a.parts] for a in task.artifacts
+                }
                 after = self._streamed()
-                return after[len(before):] if after.startswith(before) else ""
+                return after[len(before) :] if after.startswith(before) else ""
         elif kind == "status_update":
             update = event.status_update
             self.task_id, self.context_id = update.task_id, update.context_id
@@ -187,7 +195,9 @@ class _Answer:
             parts.extend(artifact_parts)
         if not parts or self.state in INTERRUPTED | {"failed", "rejected"}:
             parts = self.status_parts
-        return Reply(tuple(parts), context_id=self.context_id, task_id=self.task_id, state=self.state)
+        return Reply(
+            tuple(parts), context_id=self.context_id, task_id=self.task_id, state=self.state
+        )
 
 
 # --- the client ---
@@ -268,11 +278,16 @@ class RemoteAgent:
             try:
                 response = await http.get(self.url + path)
             except httpx.TimeoutException as exc:
-                raise RemoteTimeout(f"{self.url} did not answer in {self.timeout:g}s", url=self.url) from exc
+                raise RemoteTimeout(
+                    f"{self.url} did not answer in {self.timeout:g}s", url=self.url
+                ) from exc
             except httpx.HTTPError as exc:
                 raise RemoteUnreachable(f"cannot reach {self.url}: {exc}", url=self.url) from exc
             if response.status_code in (401, 403):
-                raise RemoteUnauthorized(f"{self.url} refused the credentials (HTTP {response.status_code})", url=self.url)
+                raise RemoteUnauthorized(
+                    f"{self.url} refused the credentials (HTTP {response.status_code})",
+                    url=self.url,
+                )
             if response.status_code == 404:
                 last = "no agent card at /.well-known/agent-card.json or /.well-known/agent.json"
                 continue
@@ -280,12 +295,16 @@ class RemoteAgent:
                 response.raise_for_status()
                 card = parse_agent_card(response.json())
             except Exception as exc:
-                raise NotAnA2AServer(f"{self.url} does not serve an A2A agent card: {exc}", url=self.url) from exc
+                raise NotAnA2AServer(
+                    f"{self.url} does not serve an A2A agent card: {exc}", url=self.url
+                ) from exc
             if not card.supported_interfaces:
                 raise NotAnA2AServer(f"{self.url} serves a card without interfaces", url=self.url)
             _same_origin(card, self.url)
             return card
-        raise NotAnA2AServer(f"{self.url} is not an A2A server: {last or 'no agent card'}", url=self.url)
+        raise NotAnA2AServer(
+            f"{self.url} is not an A2A server: {last or 'no agent card'}", url=self.url
+        )
 
     async def _client(self) -> Client:
         loop = asyncio.get_running_loop()
@@ -296,7 +315,10 @@ class RemoteAgent:
             config = ClientConfig(
                 streaming=streaming,
                 httpx_client=http,
-                supported_protocol_bindings=[TransportProtocol.JSONRPC, TransportProtocol.HTTP_JSON],
+                supported_protocol_bindings=[
+                    TransportProtocol.JSONRPC,
+                    TransportProtocol.HTTP_JSON,
+                ],
             )
             self._clients[loop] = (http, ClientFactory(config).create(card))
         return self._clients[loop][1]
@@ -357,7 +379,9 @@ class RemoteAgent:
             # A peer that answers before it is done (fasta2a always does) is polled.
             while answer.task_id and answer.state not in TERMINAL | INTERRUPTED:
                 if time.monotonic() > deadline:
-                    raise RemoteTimeout(f"{self.url} did not finish in {self.timeout:g}s", url=self.url)
+                    raise RemoteTimeout(
+                        f"{self.url} did not finish in {self.timeout:g}s", url=self.url
+                    )
                 await asyncio.sleep(self.poll_interval)
                 task = await client.get_task(GetTaskRequest(id=answer.task_id))
                 if new_text := answer.fold(StreamResponse(task=task)):
@@ -370,7 +394,9 @@ class RemoteAgent:
         self._pending_task = reply.task_id if reply.state in INTERRUPTED else None
         if reply.state in ("failed", "rejected", "canceled"):
             reason = reply.text or "no reason given"
-            raise RemoteAgentError(f"remote task {reply.state}: {reason}", state=reply.state, url=self.url)
+            raise RemoteAgentError(
+                f"remote task {reply.state}: {reason}", state=reply.state, url=self.url
+            )
         return reply
 
     async def cancel(self, task_id: str | None = None) -> str:
@@ -403,7 +429,9 @@ class RemoteAgent:
         """Blocking `card`."""
         return run_sync(self.card())
 
-    def send_sync(self, message: str | Part | Sequence[Part] | Turn, *, context_id: str | None = None) -> Reply:
+    def send_sync(
+        self, message: str | Part | Sequence[Part] | Turn, *, context_id: str | None = None
+    ) -> Reply:
         """Blocking `send`."""
         return run_sync(self.send(message, context_id=context_id))
 
@@ -436,8 +464,12 @@ class _ErrorMapper:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
-        if exc is None or isinstance(exc, RemoteAgentError | asyncio.CancelledError | GeneratorExit):
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        if exc is None or isinstance(
+            exc, RemoteAgentError | asyncio.CancelledError | GeneratorExit
+        ):
             return
         if not isinstance(exc, Exception):
             return
@@ -454,9 +486,10 @@ def _translate(exc: Exception, url: str, timeout: float) -> RemoteAgentError:
         if isinstance(c, A2AClientTimeoutError | httpx.TimeoutException):
             return RemoteTimeout(f"{url} did not answer in {timeout:g}s", url=url)
         if isinstance(c, httpx.HTTPStatusError) and c.response.status_code in (401, 403):
-            return RemoteUnauthorized(f"{url} refused the credentials (HTTP {c.response.status_code})", url=url)
+            return RemoteUnauthorized(
+                f"{url} refused the credentials (HTTP {c.response.status_code})", url=url
+            )
         if isinstance(c, httpx.ConnectError | httpx.RemoteProtocolError):
             return RemoteUnreachable(f"cannot reach {url}: {c}", url=url)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return RemoteAgentError(f"{url}: {text}", url=url)
-

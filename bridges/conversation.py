@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-from a2a.types import Message, Part as A2APart, Role
+from a2a.types import Message, Role
+from a2a.types import Part as A2APart
 from google.protobuf import json_format, struct_pb2
 
 __all__ = [
@@ -125,8 +126,10 @@ def as_parts(value: str | Part | Sequence[Part] | Any) -> tuple[Part, ...]:
         return (TextPart(value),)
     if isinstance(value, TextPart | DataPart | FilePart):
         return (value,)
-    if isinstance(value, list | tuple) and value and all(
-        isinstance(p, TextPart | DataPart | FilePart) for p in value
+    if (
+        isinstance(value, list | tuple)
+        and value
+        and all(isinstance(p, TextPart | DataPart | FilePart) for p in value)
     ):
         return tuple(value)
     return (DataPart(value),)
@@ -181,12 +184,16 @@ def part_from_a2a(part: A2APart) -> Part:
         return DataPart(data, media_type=part.media_type or JSON_MEDIA_TYPE, metadata=meta)
     if kind == "raw":
         return FilePart(
-            bytes=part.raw, media_type=part.media_type or None, name=part.filename or None,
+            bytes=part.raw,
+            media_type=part.media_type or None,
+            name=part.filename or None,
             metadata=meta,
         )
     if kind == "url":
         return FilePart(
-            uri=part.url, media_type=part.media_type or None, name=part.filename or None,
+            uri=part.url,
+            media_type=part.media_type or None,
+            name=part.filename or None,
             metadata=meta,
         )
     raise ValueError("a part holds no content")

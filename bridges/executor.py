@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
 from a2a.helpers.proto_helpers import new_task
@@ -14,7 +14,9 @@ from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
 from a2a.server.owner_resolver import resolve_user_scope
 from a2a.server.tasks import TaskUpdater
-from a2a.types import Message, Part as A2APart, TaskState
+from a2a.types import Message, TaskState
+from a2a.types import Part as A2APart
+from a2a.utils.errors import InvalidParamsError
 
 from bridges.conversation import (
     Conversation,
@@ -44,32 +46,41 @@ def failure_text(exc: BaseException) -> str:
 
 @dataclass
 class _Run:
-    """What one task's run has produced so far."""
+    """What one task's run has streamed so far."""
 
     updater: TaskUpdater
     artifact_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    held: str | None = None  # the latest delta, sent when the next one (or the end) arrives
     streamed: list[str] = field(default_factory=list)
 
     async def delta(self, text: str) -> None:
-        if self.held is not None:
-            await self._send(self.held, last=False)
-        self.held = text
-
-    async def flush(self) -> None:
-        if self.held is not None:
-            await self._send(self.held, last=True)
-            self.held = None
-
-    async def _send(self, text: str, *, last: bool) -> None:
         await self.updater.add_artifact(
             [A2APart(text=text)],
             artifact_id=self.artifact_id,
             name="answer",
             append=bool(self.streamed),
-            last_chunk=last,
+            last_chunk=False,
         )
         self.streamed.append(text)
+
+    async def close(self, parts: Sequence[Part]) -> None:
+        """Send the whole answer as the artifact's last chunk.
+
+        It replaces the streamed chunks (append=false), so the stored task holds the answer as
+        one clean part instead of one part per delta.
+        """
+        if parts:
+            await self.updater.add_artifact(
+                [part_to_a2a(p) for p in parts],
+                artifact_id=self.artifact_id,
+                name="answer",
+                append=False,
+                last_chunk=True,
+            )
+
+
+def _streamed_parts(run: _Run) -> tuple[Part, ...]:
+    text = "".join(run.streamed)
+    return (TextPart(text),) if text else ()
 
 
 class BridgeExecutor(AgentExecutor):
@@ -87,16 +98,21 @@ class BridgeExecutor(AgentExecutor):
         task_id = task.id if task else context.task_id
         context_id = task.context_id if task else context.context_id
         assert task_id and context_id and context.message is not None
+        try:
+            turn = turn_from_message(context.message)
+        except ValueError as exc:
+            # Refused before any task exists, so the caller gets -32602 and nothing is stored.
+            raise InvalidParamsError(message=f"invalid message: {exc}") from None
         if task is None:
             await event_queue.enqueue_event(
-                new_task(task_id, context_id, TaskState.TASK_STATE_SUBMITTED, history=[context.message])
+                new_task(
+                    task_id, context_id, TaskState.TASK_STATE_SUBMITTED, history=[context.message]
+                )
             )
         updater = TaskUpdater(event_queue, task_id, context_id)
         await updater.start_work()
 
-        inner = asyncio.create_task(
-            self._drive(context, updater, turn_from_message(context.message))
-        )
+        inner = asyncio.create_task(self._drive(context, updater, turn))
         self._inflight[task_id] = inner
         try:
             await inner
@@ -122,7 +138,9 @@ class BridgeExecutor(AgentExecutor):
             conversation = Conversation(
                 context_id=context_id,
                 task_id=task_id,
-                turns=turns if turns and turns[-1].message_id == turn.message_id else (*turns, turn),
+                turns=turns
+                if turns and turns[-1].message_id == turn.message_id
+                else (*turns, turn),
                 user=user.user_name if user.is_authenticated else None,
                 metadata=context.metadata,
             )
@@ -143,7 +161,7 @@ class BridgeExecutor(AgentExecutor):
                 elif isinstance(event, Reply):
                     reply = event
                 elif isinstance(event, InputRequired):
-                    await run.flush()
+                    await run.close(_streamed_parts(run))
                     await self._ask(gen, updater, owner, event)
                     return
                 step = gen.__anext__()
@@ -153,10 +171,9 @@ class BridgeExecutor(AgentExecutor):
         except Exception as exc:
             logger.exception("agent failed on task %s", task_id)
             await gen.aclose()
-            await run.flush()
+            await run.close(_streamed_parts(run))
             await updater.failed(updater.new_agent_message([A2APart(text=failure_text(exc))]))
             return
-        await run.flush()
         await self._complete(run, reply, owner)
 
     async def _ask(
@@ -172,23 +189,11 @@ class BridgeExecutor(AgentExecutor):
         await updater.requires_input(self._message(question, updater))
 
     async def _complete(self, run: _Run, reply: Reply | None, owner: str) -> None:
-        updater = run.updater
-        streamed_text = "".join(run.streamed)
-        parts: tuple[Part, ...] = reply.parts if reply else ()
-        if not parts and streamed_text:
-            parts = (TextPart(streamed_text),)
-        # Streamed text already sits in the answer artifact; only what it lacks follows.
-        rest = [p for p in parts if not (run.streamed and isinstance(p, TextPart))]
-        if rest:
-            await updater.add_artifact(
-                [part_to_a2a(p) for p in rest],
-                artifact_id=uuid.uuid4().hex if run.streamed else run.artifact_id,
-                name="answer",
-                last_chunk=True,
-            )
+        parts = reply.parts if reply and reply.parts else _streamed_parts(run)
+        await run.close(parts)
         answer = Turn("agent", parts)
-        await self.memory.append(owner, updater.context_id, [answer])
-        await updater.complete(self._message(answer, updater))
+        await self.memory.append(owner, run.updater.context_id, [answer])
+        await run.updater.complete(self._message(answer, run.updater))
 
     @staticmethod
     def _message(turn: Turn, updater: TaskUpdater) -> Message:

@@ -53,8 +53,10 @@ class SqlMemory:
             self._metadata,
             # SQLite only autoincrements an INTEGER primary key.
             Column(
-                "seq", BigInteger().with_variant(Integer, "sqlite"),
-                primary_key=True, autoincrement=True,
+                "seq",
+                BigInteger().with_variant(Integer, "sqlite"),
+                primary_key=True,
+                autoincrement=True,
             ),
             Column("owner", String(255), nullable=False),
             Column("context_id", String(255), nullable=False),

@@ -15,7 +15,9 @@ __all__ = ["running"]
 
 
 @contextlib.contextmanager
-def running(app: ASGIApp, *, host: str = "127.0.0.1", startup_timeout: float = 15.0) -> Iterator[str]:
+def running(
+    app: ASGIApp, *, host: str = "127.0.0.1", startup_timeout: float = 15.0
+) -> Iterator[str]:
     """Run `app` under uvicorn on an ephemeral port in a background thread; yield its URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
