@@ -148,24 +148,25 @@ class _Limits:
             scope["user"] = SimpleUser(user)
             scope["auth"] = None
         length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            await self._too_large(scope, receive, send)
+        if length is not None and length.isdigit():
+            if int(length) > self.max_body_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, self._counting(receive), send)
-
-    def _counting(self, receive: Receive) -> Receive:
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+        # A chunked body is read here first: the SDK turns any error while reading into -32603.
+        body = bytearray()
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:
-                    raise _BodyTooLarge
-            return message
-
-        return counted
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if len(body) > self.max_body_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = f"request body too large (limit {self.max_body_bytes} bytes)"
@@ -188,8 +189,17 @@ class _Limits:
         )
 
 
-class _BodyTooLarge(Exception):
-    """A chunked body passed the limit."""
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def build_app(
@@ -235,11 +245,6 @@ def build_app(
     routes += create_jsonrpc_routes(handler, "/", enable_v0_3_compat=True)
     routes += create_rest_routes(handler, enable_v0_3_compat=True)
     app = Starlette(routes=routes, lifespan=lifespan)
-
-    async def too_large(request: Request, exc: Exception) -> Response:
-        return _error(413, -32600, f"request body too large (limit {max_body_bytes} bytes)")
-
-    app.add_exception_handler(_BodyTooLarge, too_large)
     app.add_middleware(_Limits, max_body_bytes=max_body_bytes, auth=auth)
     app.state.card = base_card
     app.state.runner = runner

@@ -36,7 +36,8 @@ def adapters() -> tuple[Adapter, ...]:
         try:
             found.append(Adapter(ep.name, importlib.import_module(ep.value)))
         except ImportError as exc:
-            found.append(Adapter(ep.name, None, str(exc)))
+            hint = f"pip install 'a2a-bridges[{ep.name.replace('_', '-')}]'"
+            found.append(Adapter(ep.name, None, str(exc) if "a2a-bridges[" in str(exc) else hint))
     return tuple(sorted(found, key=lambda a: (a.name == "functions", a.name)))
 
 

@@ -1,0 +1,109 @@
+"""Bad input gets a JSON-RPC or HTTP error with a readable message, and the server keeps serving."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from bridges import to_a2a
+from bridges.testing import running
+
+V1 = {"A2A-Version": "1.0", "Content-Type": "application/json"}
+
+
+def message(parts: list[dict], **extra: object) -> dict:  # type: ignore[type-arg]
+    return {"messageId": "m", "role": "ROLE_USER", "parts": parts, **extra}
+
+
+def rpc(method: str, params: object = None) -> bytes:
+    body: dict[str, object] = {"jsonrpc": "2.0", "id": 7, "method": method}
+    if params is not None:
+        body["params"] = params
+    return json.dumps(body).encode()
+
+
+async def echo(text: str) -> str:
+    return f"echo: {text}"
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    with running(to_a2a(echo, max_body_bytes=4096)) as url:
+        yield url
+
+
+CASES = {
+    "malformed json": (b'{"jsonrpc": "2.0", "method": ', -32700),
+    "not an object": (b"[1, 2]", -32600),
+    "unknown method": (rpc("DoSomething", {}), -32601),
+    "missing params": (rpc("SendMessage"), -32602),
+    "message without parts": (rpc("SendMessage", {"message": message([])}), -32602),
+    "unknown task id": (rpc("GetTask", {"id": "no-such-task"}), -32001),
+    "cancel unknown task": (rpc("CancelTask", {"id": "no-such-task"}), -32001),
+    "empty part": (rpc("SendMessage", {"message": message([{}])}), -32602),
+    "wrong part kind": (rpc("SendMessage", {"message": message([{"video": "x"}])}), -32602),
+    "wrong part type": (rpc("SendMessage", {"message": message([{"text": 5}])}), -32602),
+}
+
+
+@pytest.mark.parametrize("body,code", CASES.values(), ids=CASES.keys())
+def test_jsonrpc_errors(url: str, body: bytes, code: int) -> None:
+    response = httpx.post(url + "/", content=body, headers=V1, timeout=10)
+    assert response.status_code == 200
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["message"] and "Traceback" not in response.text
+    # ...and the server keeps serving.
+    ok = httpx.post(url + "/", content=rpc("SendMessage", {"message": message([{"text": "hi"}])}),
+                    headers=V1, timeout=10)
+    assert ok.json()["result"]["task"]["status"]["message"]["parts"][0]["text"] == "echo: hi"
+
+
+def test_v03_wrong_part_kind(url: str) -> None:
+    bad = {"messageId": "m", "role": "user", "parts": [{"kind": "video", "x": 1}]}
+    response = httpx.post(url + "/", content=rpc("message/send", {"message": bad}), timeout=10)
+    assert response.status_code == 200
+    assert response.json()["error"]["code"] in (-32600, -32602)
+
+
+def test_oversized_body(url: str) -> None:
+    big = rpc("SendMessage", {"message": message([{"text": "x" * 10_000}])})
+    response = httpx.post(url + "/", content=big, headers=V1, timeout=10)
+    assert response.status_code == 413
+    assert "too large" in response.json()["error"]["message"]
+
+
+def test_oversized_chunked_body(url: str) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield rpc("SendMessage", {"message": message([{"text": "x" * 3000}])})[:-1]
+        yield b" " * 3000 + b"}"
+
+    # No Content-Length: the limit is enforced while the body streams in.
+    response = httpx.post(url + "/", content=chunks(), headers=V1, timeout=10)
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "method,path,body,status",
+    [
+        ("POST", "/message:send", b"{bad json", 400),
+        ("GET", "/tasks/no-such-task", None, 404),
+        ("POST", "/tasks/no-such-task:cancel", b"{}", 404),
+        ("POST", "/message:send", b'{"message": {"parts": 3}}', 400),
+    ],
+)
+def test_rest_errors(url: str, method: str, path: str, body: bytes | None, status: int) -> None:
+    response = httpx.request(method, url + path, content=body, headers=V1, timeout=10)
+    assert response.status_code == status
+    assert "error" in response.json()
+
+
+def test_missing_version_header_is_read_as_0_3(url: str) -> None:
+    # A 1.0 method without `A2A-Version` is treated as 0.3, and refused with a readable error.
+    response = httpx.post(url + "/", content=rpc("SendMessage", {"message": message([{"text": "x"}])}),
+                          timeout=10)
+    assert response.status_code == 200
+    assert response.json()["error"]["message"]
