@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 
 from bridges.registry import adapter_for, adapter_named
 
-__all__ = ["from_a2a", "serve", "to_a2a"]
+__all__ = ["from_a2a", "run_app", "serve", "to_a2a"]
 
 
 def to_a2a(agent: Any, **options: Any) -> Starlette:
@@ -27,10 +27,15 @@ def to_a2a(agent: Any, **options: Any) -> Starlette:
 
 def serve(agent: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
     """Run `to_a2a(agent, **options)` under uvicorn until interrupted."""
+    options.setdefault("url", f"http://{host}:{port}")
+    run_app(to_a2a(agent, **options), host=host, port=port)
+
+
+def run_app(app: Starlette, host: str, port: int) -> None:
+    """Run an app under uvicorn until interrupted."""
     import uvicorn
 
-    options.setdefault("url", f"http://{host}:{port}")
-    uvicorn.run(to_a2a(agent, **options), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def from_a2a(url: str, framework: str = "functions", **options: Any) -> Any:

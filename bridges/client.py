@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
@@ -245,6 +246,7 @@ class RemoteAgent:
         self.task_id: str | None = None  # the latest task, for `cancel`
         self._pending_task: str | None = None  # a task waiting for our input
         self._card: AgentCard | None = None
+        self.card_data: dict[str, Any] | None = None  # the card's JSON as the peer sent it
         self._clients: dict[asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, Client]] = {}
 
     def __repr__(self) -> str:
@@ -293,7 +295,8 @@ class RemoteAgent:
                 continue
             try:
                 response.raise_for_status()
-                card = parse_agent_card(response.json())
+                data = response.json()
+                card = parse_agent_card(copy.deepcopy(data))
             except Exception as exc:
                 raise NotAnA2AServer(
                     f"{self.url} does not serve an A2A agent card: {exc}", url=self.url
@@ -301,6 +304,7 @@ class RemoteAgent:
             if not card.supported_interfaces:
                 raise NotAnA2AServer(f"{self.url} serves a card without interfaces", url=self.url)
             _same_origin(card, self.url)
+            self.card_data = data
             return card
         raise NotAnA2AServer(
             f"{self.url} is not an A2A server: {last or 'no agent card'}", url=self.url

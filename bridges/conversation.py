@@ -147,7 +147,7 @@ def _struct(metadata: Mapping[str, Any] | None) -> struct_pb2.Struct | None:
 
 
 def _dict(s: struct_pb2.Struct) -> dict[str, Any] | None:
-    d = json_format.MessageToDict(s)
+    d = _json(json_format.MessageToDict(s))
     return d or None
 
 
@@ -173,6 +173,17 @@ def part_to_a2a(part: Part) -> A2APart:
     return out
 
 
+def _json(value: Any) -> Any:
+    # protobuf keeps every number as a double; JSON integers come back as integers.
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    return value
+
+
 def part_from_a2a(part: A2APart) -> Part:
     """An a2a 1.0 Part as ours."""
     meta = _dict(part.metadata) if part.HasField("metadata") else None
@@ -180,7 +191,7 @@ def part_from_a2a(part: A2APart) -> Part:
     if kind == "text":
         return TextPart(part.text, metadata=meta)
     if kind == "data":
-        data = json_format.MessageToDict(part.data)
+        data = _json(json_format.MessageToDict(part.data))
         return DataPart(data, media_type=part.media_type or JSON_MEDIA_TYPE, metadata=meta)
     if kind == "raw":
         return FilePart(

@@ -38,6 +38,8 @@ def adapters() -> tuple[Adapter, ...]:
         except ImportError as exc:
             hint = f"pip install 'a2a-bridges[{ep.name.replace('_', '-')}]'"
             found.append(Adapter(ep.name, None, str(exc) if "a2a-bridges[" in str(exc) else hint))
+        except Exception as exc:  # one broken adapter must not take the others down
+            found.append(Adapter(ep.name, None, f"failed to load: {type(exc).__name__}: {exc}"))
     return tuple(sorted(found, key=lambda a: (a.name == "functions", a.name)))
 
 

@@ -57,8 +57,12 @@ def test_jsonrpc_errors(url: str, body: bytes, code: int) -> None:
     assert error["code"] == code
     assert error["message"] and "Traceback" not in response.text
     # ...and the server keeps serving.
-    ok = httpx.post(url + "/", content=rpc("SendMessage", {"message": message([{"text": "hi"}])}),
-                    headers=V1, timeout=10)
+    ok = httpx.post(
+        url + "/",
+        content=rpc("SendMessage", {"message": message([{"text": "hi"}])}),
+        headers=V1,
+        timeout=10,
+    )
     assert ok.json()["result"]["task"]["status"]["message"]["parts"][0]["text"] == "echo: hi"
 
 
@@ -103,7 +107,8 @@ def test_rest_errors(url: str, method: str, path: str, body: bytes | None, statu
 
 def test_missing_version_header_is_read_as_0_3(url: str) -> None:
     # A 1.0 method without `A2A-Version` is treated as 0.3, and refused with a readable error.
-    response = httpx.post(url + "/", content=rpc("SendMessage", {"message": message([{"text": "x"}])}),
-                          timeout=10)
+    response = httpx.post(
+        url + "/", content=rpc("SendMessage", {"message": message([{"text": "x"}])}), timeout=10
+    )
     assert response.status_code == 200
     assert response.json()["error"]["message"]

@@ -79,4 +79,6 @@ def test_as_parts() -> None:
     assert as_parts({"a": 1}) == (DataPart({"a": 1}),)
     assert as_parts([TextPart("a"), DataPart(1)]) == (TextPart("a"), DataPart(1))
     assert as_parts([1, 2]) == (DataPart([1, 2]),)
+    back = part_from_a2a(part_to_a2a(DataPart({"n": 42, "f": 1.5})))
+    assert isinstance(back, DataPart) and type(back.data["n"]) is int and back.data["f"] == 1.5
     assert Turn("user", (TextPart("a"), DataPart(1), TextPart("b"))).text == "a\nb"
