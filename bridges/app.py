@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from starlette.authentication import SimpleUser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridges.executor import BridgeExecutor
@@ -241,7 +241,7 @@ def build_app(
             await handler.aclose()
             await stores.aclose()
 
-    routes = [Route(path, card, methods=["GET"]) for path in CARD_PATHS]
+    routes: list[BaseRoute] = [Route(path, card, methods=["GET"]) for path in CARD_PATHS]
     routes += create_jsonrpc_routes(handler, "/", enable_v0_3_compat=True)
     routes += create_rest_routes(handler, enable_v0_3_compat=True)
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -49,7 +49,8 @@ INTERRUPTED = {"input-required", "auth-required"}
 
 def state_name(state: int) -> str:
     """`TASK_STATE_INPUT_REQUIRED` → `input-required`, as A2A 0.3 spells it."""
-    return TaskState.Name(state).removeprefix("TASK_STATE_").lower().replace("_", "-")  # type: ignore[arg-type]
+    name: str = TaskState.Name(state)
+    return name.removeprefix("TASK_STATE_").lower().replace("_", "-")
 
 
 # --- tolerance for peers' JSON ---

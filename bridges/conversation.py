@@ -242,7 +242,8 @@ def turn_from_message(msg: Message) -> Turn:
 
 def turn_to_dict(turn: Turn) -> dict[str, Any]:
     """Our turn as 1.0 JSON, for storage."""
-    return json_format.MessageToDict(message_from_turn(turn))
+    data: dict[str, Any] = json_format.MessageToDict(message_from_turn(turn))
+    return data
 
 
 def turn_from_dict(data: Mapping[str, Any]) -> Turn:
