@@ -47,7 +47,9 @@ SETS: dict[str, tuple[str, list[str]]] = {
 }
 
 MATRIX = [nox.param(DEFAULT_PYTHON, name, id=f"{DEFAULT_PYTHON}-{name}") for name in SETS] + [
-    nox.param(version, "all", id=f"{version}-all") for version in INSTALLED if version != DEFAULT_PYTHON
+    nox.param(version, "all", id=f"{version}-all")
+    for version in INSTALLED
+    if version != DEFAULT_PYTHON
 ]
 
 
