@@ -22,15 +22,20 @@ SUPPORTED = ["3.11", "3.12", "3.13"]
 
 
 def _find_interpreters() -> list[str]:
-    """The supported Pythons on this machine; pyenv's count too, even when not on PATH."""
+    """The supported Pythons on this machine, pyenv's included even when not selected.
+
+    pyenv's shims answer to `python3.13` on PATH but fail when that version is not selected,
+    so the real interpreter folders go first; uv must never download one instead.
+    """
+    os.environ["UV_PYTHON_DOWNLOADS"] = "never"
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     found = []
     for version in SUPPORTED:
-        if shutil.which(f"python{version}") is None:
-            candidates = sorted(pyenv.glob(f"{version}.*/bin"), reverse=True)
-            if not candidates:
-                continue
-            os.environ["PATH"] = f"{candidates[0]}{os.pathsep}{os.environ['PATH']}"
+        candidates = sorted(pyenv.glob(f"{version}.*/bin/python{version}"), reverse=True)
+        if candidates:
+            os.environ["PATH"] = f"{candidates[0].parent}{os.pathsep}{os.environ['PATH']}"
+        elif shutil.which(f"python{version}") is None:
+            continue
         found.append(version)
     return found
 
