@@ -12,7 +12,7 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck"]  # not minimums, bench: run by name
 
 ROOT = Path(__file__).parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -87,3 +87,10 @@ def minimums(session: nox.Session) -> None:
     """The core at the lowest versions it allows."""
     session.install("--resolution=lowest-direct", ".", *GROUPS["test"])
     session.run("python", "-m", "pytest", "-q", "tests/bridges")
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def bench(session: nox.Session) -> None:
+    """What a2a-bridges costs over a bare a2a-sdk server, as a ratio measured in one run."""
+    session.install(".")
+    session.run("python", "benchmarks/overhead.py", *session.posargs)

@@ -1,7 +1,8 @@
 """What a2a-bridges costs over a bare a2a-sdk server: both serve an echo agent, side by side.
 
-The two servers run at once on loopback and are measured in alternating rounds, so a noisy
-machine slows both alike; the result that matters is the ratio, not the absolute numbers.
+The two servers run at once on loopback, each in its own process, and are measured in
+alternating rounds, so a noisy machine slows both alike; the result that matters is the ratio,
+not the absolute numbers.
 
     python benchmarks/overhead.py [--requests 600] [--rounds 6] [--clients 1]
 """
@@ -10,10 +11,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import socket
+import subprocess
+import sys
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
+import uvicorn
 from a2a.helpers.proto_helpers import new_task
 from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
@@ -31,7 +38,6 @@ from a2a.types import (
 from starlette.applications import Starlette
 
 from bridges import to_a2a
-from bridges.testing import running
 
 
 class Echo(AgentExecutor):
@@ -56,7 +62,9 @@ def bare_app() -> Starlette:
         description="bare",
         version="1",
         supported_interfaces=[
-            AgentInterface(url="http://127.0.0.1/", protocol_binding="JSONRPC", protocol_version="1.0")
+            AgentInterface(
+                url="http://127.0.0.1/", protocol_binding="JSONRPC", protocol_version="1.0"
+            )
         ],
         capabilities=AgentCapabilities(streaming=True),
         default_input_modes=["text/plain"],
@@ -107,13 +115,40 @@ async def measure(bare: str, ours: str, requests: int, rounds: int, clients: int
     print(f"ratio a2a-bridges / bare: {ratios[len(ratios) // 2]:.2f} (median of rounds)")
 
 
+@contextlib.contextmanager
+def server(kind: str) -> Iterator[str]:
+    """One server in its own process, so the load generator does not share its interpreter."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port)])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(url + "/.well-known/agent-card.json", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--serve", choices=["bare", "ours"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with running(bare_app()) as bare, running(to_a2a(echo)) as ours:
+    if args.serve:
+        app = bare_app() if args.serve == "bare" else to_a2a(echo)
+        uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+        return
+    with server("bare") as bare, server("ours") as ours:
         asyncio.run(measure(bare, ours, args.requests, args.rounds, args.clients))
 
 
