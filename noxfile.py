@@ -12,7 +12,7 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["tests", "lint", "typecheck"]  # not minimums, bench: run by name
+nox.options.sessions = ["tests", "lint", "typecheck", "minimums"]  # bench: run by name
 
 ROOT = Path(__file__).parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
