@@ -1,0 +1,731 @@
+"""The AG2 adapter: ConversableAgents served over A2A, and A2A servers as ConversableAgents.
+
+Every server is real (uvicorn on 127.0.0.1); every agent is deterministic and offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import re
+import threading
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+pytest.importorskip("autogen")
+
+with warnings.catch_warnings():
+    # autogen.a2a announces itself as experimental, and a dependency misses an optional package.
+    warnings.simplefilter("ignore", ImportWarning)
+    from autogen import Agent, ConversableAgent, GroupChat, GroupChatManager
+    from autogen.a2a import A2aAgentServer, A2aRemoteAgent
+    from autogen.a2a.errors import A2aClientError
+    from autogen.code_utils import content_str
+    from autogen.events.client_events import StreamEvent
+    from autogen.io.base import IOStream
+
+import anyio
+import httpx
+from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
+from a2a.types import (
+    CancelTaskRequest,
+    Message,
+    Role,
+    SendMessageRequest,
+    StreamResponse,
+    Task,
+    TaskState,
+)
+from a2a.types import (
+    Part as A2APart,
+)
+
+import bridges
+from adapters.ag2 import A2AConversableAgent, from_a2a, to_a2a
+from bridges import DataPart, FilePart, RemoteAgent, RemoteAgentError, TextPart
+from bridges.testing import running
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
+
+
+# --- deterministic agents ---
+
+
+def echo_agent(name: str = "echo") -> ConversableAgent:
+    """Numbers what it hears by the messages it sees, so memory shows in the count."""
+    agent = ConversableAgent(
+        name, llm_config=False, human_input_mode="NEVER", description="Repeats what it hears."
+    )
+
+    def reply(recipient: ConversableAgent, messages: Any, sender: Agent, config: Any) -> Any:
+        return (
+            True,
+            f"echo #{len(messages)} to {sender.name}: {content_str(messages[-1]['content'])}",
+        )
+
+    # A class trigger only fires for a real Agent sender (AG2's own server passes none).
+    agent.register_reply(ConversableAgent, reply)
+    return agent
+
+
+def probe_agent() -> ConversableAgent:
+    """Answers with the last message it received, as JSON."""
+    agent = ConversableAgent("probe", llm_config=False, human_input_mode="NEVER")
+    agent.register_reply(
+        [Agent, None], lambda recipient, messages, sender, config: (True, json.dumps(messages[-1]))
+    )
+    return agent
+
+
+def booker_agent() -> ConversableAgent:
+    """Asks its human which city, then books it."""
+    agent = ConversableAgent("booker", llm_config=False, human_input_mode="NEVER")
+
+    async def reply(recipient: ConversableAgent, messages: Any, sender: Agent, config: Any) -> Any:
+        city = await recipient.a_get_human_input("Which city?")
+        return True, f"Booked {city} for {messages[-1]['content']}"
+
+    agent.register_reply([Agent, None], reply)
+    return agent
+
+
+class Drafter(ConversableAgent):
+    """A model stand-in, the way AG2's docs fake one: generate_oai_reply overridden."""
+
+    def generate_oai_reply(
+        self, messages: Any = None, sender: Any = None, config: Any = None, **kw: Any
+    ) -> Any:
+        return True, f"draft {len(messages)}"
+
+
+def failing_agent() -> ConversableAgent:
+    agent = ConversableAgent("failing", llm_config=False, human_input_mode="NEVER")
+
+    def reply(recipient: ConversableAgent, messages: Any, sender: Agent, config: Any) -> Any:
+        raise ValueError("the tank is empty")
+
+    agent.register_reply([Agent, None], reply)
+    return agent
+
+
+def adder_agent() -> ConversableAgent:
+    """Adds the numbers in the messages since it last spoke."""
+    agent = ConversableAgent(
+        "adder",
+        llm_config=False,
+        human_input_mode="NEVER",
+        description="Adds the numbers it is given.",
+    )
+
+    def reply(recipient: ConversableAgent, messages: Any, sender: Agent, config: Any) -> Any:
+        text = " ".join(content_str(m["content"]) for m in messages if m["role"] == "user")
+        total = sum(int(n) for n in re.findall(r"-?\d+", text))
+        return True, f"The sum is {total}"
+
+    agent.register_reply([Agent, None], reply)
+    return agent
+
+
+class ScriptedModel:
+    """An AG2 model client that streams its answer word by word, or calls the tool `add`."""
+
+    def __init__(self, config: Any, **kwargs: Any) -> None:
+        pass
+
+    def create(self, params: dict[str, Any]) -> Any:
+        messages = params["messages"]
+        last = messages[-1]
+        if params.get("tools") and last.get("role") != "tool":
+            call = {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "add", "arguments": json.dumps({"a": 2, "b": 3})},
+            }
+            message: Any = {"role": "assistant", "content": None, "tool_calls": [call]}
+        elif last.get("role") == "tool":
+            message = f"The sum is {last['content']}"
+        else:
+            words = ["Once", " upon", " a", " time"]
+            for word in words:
+                IOStream.get_default().send(StreamEvent(content=word))
+            message = "".join(words)
+        # With this attribute AG2 reads the answer through `message_retrieval`.
+        return SimpleNamespace(
+            choices=[SimpleNamespace(message=message)],
+            model="scripted",
+            cost=0.0,
+            message_retrieval_function=None,
+        )
+
+    def message_retrieval(self, response: Any) -> list[Any]:
+        return [choice.message for choice in response.choices]
+
+    def cost(self, response: Any) -> float:
+        return 0.0
+
+    @staticmethod
+    def get_usage(response: Any) -> dict[str, Any]:
+        return {}
+
+
+SCRIPTED = {"config_list": [{"model": "scripted", "model_client_cls": "ScriptedModel"}]}
+
+
+def streaming_agent() -> ConversableAgent:
+    agent = ConversableAgent("storyteller", llm_config=SCRIPTED, human_input_mode="NEVER")
+    agent.register_model_client(ScriptedModel)
+    return agent
+
+
+def calculator_agent() -> ConversableAgent:
+    """A model that calls a tool the same agent executes."""
+    agent = ConversableAgent("calculator", llm_config=SCRIPTED, human_input_mode="NEVER")
+
+    @agent.register_for_execution()
+    @agent.register_for_llm(description="Add two integers.")
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    # Registering a tool rebuilds the model client, so the custom client comes last.
+    agent.register_model_client(ScriptedModel)
+    return agent
+
+
+@contextlib.contextmanager
+def slow_server() -> Iterator[tuple[str, threading.Event, threading.Event]]:
+    """An agent that takes 30 s unless cancelled; yields its URL, `started` and `cancelled`."""
+    started, cancelled = threading.Event(), threading.Event()
+    agent = ConversableAgent("slow", llm_config=False, human_input_mode="NEVER")
+
+    async def reply(recipient: ConversableAgent, messages: Any, sender: Agent, config: Any) -> Any:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return True, "finally"
+
+    agent.register_reply([Agent, None], reply)
+    with running(to_a2a(agent)) as url:
+        yield url, started, cancelled
+
+
+async def wait_for(event: threading.Event, seconds: float = 10) -> None:
+    assert await anyio.to_thread.run_sync(event.wait, seconds), "timed out waiting"
+
+
+async def task_known(remote: RemoteAgent) -> None:
+    """Wait until the client has seen the remote task's id (the first streamed event)."""
+    with anyio.fail_after(10):
+        while remote.task_id is None:
+            await anyio.sleep(0.01)
+
+
+@pytest.fixture(scope="module")
+def urls() -> Iterator[dict[str, str]]:
+    agents = {
+        "echo": echo_agent(),
+        "probe": probe_agent(),
+        "booker": booker_agent(),
+        "always": Drafter("always", llm_config=False, human_input_mode="ALWAYS"),
+        "failing": failing_agent(),
+        "adder": adder_agent(),
+        "storyteller": streaming_agent(),
+        "calculator": calculator_agent(),
+    }
+    with contextlib.ExitStack() as stack:
+        # Through the public entry point, which finds this adapter by the agent's type.
+        yield {name: stack.enter_context(running(bridges.to_a2a(a))) for name, a in agents.items()}
+
+
+class Script:
+    """An AG2 IOStream that answers input from a script and keeps what was streamed."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.prompts: list[str] = []
+        self.streamed: list[str] = []
+
+    def print(self, *objects: Any, sep: str = " ", end: str = "\n", flush: bool = False) -> None:
+        pass
+
+    def send(self, message: Any) -> None:
+        if isinstance(message, StreamEvent):
+            self.streamed.append(message.content.content)  # type: ignore[attr-defined]
+
+    async def input(self, prompt: str = "", *, password: bool = False) -> str:
+        self.prompts.append(prompt)
+        assert self.answers, f"asked once too often: {prompt!r}"
+        return self.answers.pop(0)
+
+
+def scripted_user(name: str, *lines: str) -> ConversableAgent:
+    """A local agent that says `lines` in turn."""
+    agent = ConversableAgent(name, llm_config=False, human_input_mode="NEVER")
+    said = iter(lines)
+    agent.register_reply(
+        [Agent, None], lambda recipient, messages, sender, config: (True, next(said))
+    )
+    return agent
+
+
+# --- the a2a-sdk client, directly ---
+
+
+@contextlib.asynccontextmanager
+async def sdk_client(url: str, *, streaming: bool = False) -> AsyncIterator[Client]:
+    async with httpx.AsyncClient(timeout=20) as http:
+        card = await A2ACardResolver(http, url).get_agent_card()
+        client = ClientFactory(ClientConfig(httpx_client=http, streaming=streaming)).create(card)
+        try:
+            yield client
+        finally:
+            await client.close()
+
+
+def request(text: str, *, context_id: str = "", task_id: str = "") -> SendMessageRequest:
+    message = Message(
+        message_id=uuid.uuid4().hex,
+        role=Role.ROLE_USER,
+        parts=[A2APart(text=text)],
+        context_id=context_id,
+        task_id=task_id,
+    )
+    return SendMessageRequest(message=message)
+
+
+async def send(client: Client, req: SendMessageRequest) -> Task:
+    events = [event async for event in client.send_message(req)]
+    assert len(events) == 1 and events[0].HasField("task")
+    return events[0].task
+
+
+def answer_text(task: Task) -> str:
+    return "".join(p.text for a in task.artifacts for p in a.parts)
+
+
+@pytest.mark.anyio
+async def test_sdk_client_single_and_multi_turn(urls: dict[str, str]) -> None:
+    async with sdk_client(urls["echo"]) as client:
+        first = await send(client, request("hello"))
+        assert first.status.state == TaskState.TASK_STATE_COMPLETED
+        assert answer_text(first) == "echo #1 to user: hello"
+        assert first.status.message.parts[0].text == "echo #1 to user: hello"
+        second = await send(client, request("again", context_id=first.context_id))
+        assert answer_text(second) == "echo #3 to user: again"
+        other = await send(client, request("elsewhere"))
+        assert answer_text(other) == "echo #1 to user: elsewhere"
+
+
+@pytest.mark.anyio
+async def test_sdk_client_human_input_round_trip(urls: dict[str, str]) -> None:
+    async with sdk_client(urls["booker"]) as client:
+        asked = await send(client, request("a weekend"))
+        assert asked.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+        assert asked.status.message.parts[0].text == "Which city?"
+        done = await send(client, request("Porto", context_id=asked.context_id, task_id=asked.id))
+        assert done.id == asked.id
+        assert done.status.state == TaskState.TASK_STATE_COMPLETED
+        assert answer_text(done) == "Booked Porto for a weekend"
+
+
+@pytest.mark.anyio
+async def test_sdk_client_streaming(urls: dict[str, str]) -> None:
+    async with sdk_client(urls["storyteller"], streaming=True) as client:
+        events: list[StreamResponse] = [e async for e in client.send_message(request("a story"))]
+    chunks = [e.artifact_update for e in events if e.HasField("artifact_update")]
+    deltas = [c for c in chunks if not c.last_chunk]
+    assert [p.text for c in deltas for p in c.artifact.parts] == ["Once", " upon", " a", " time"]
+    assert [c.append for c in deltas] == [False, True, True, True]
+    assert [p.text for p in chunks[-1].artifact.parts] == ["Once upon a time"]
+    assert events[-1].status_update.status.state == TaskState.TASK_STATE_COMPLETED
+
+
+@pytest.mark.anyio
+async def test_sdk_client_error(urls: dict[str, str]) -> None:
+    async with sdk_client(urls["failing"]) as client:
+        task = await send(client, request("fill it up"))
+    assert task.status.state == TaskState.TASK_STATE_FAILED
+    assert task.status.message.parts[0].text == "ValueError: the tank is empty"
+
+
+@pytest.mark.anyio
+async def test_sdk_client_cancel() -> None:
+    with slow_server() as (url, started, cancelled):
+        async with sdk_client(url, streaming=True) as client:
+            stream = client.send_message(request("take your time"))
+            first = await anext(stream)
+            await wait_for(started)
+            canceled = await client.cancel_task(CancelTaskRequest(id=first.task.id))
+            assert canceled.status.state == TaskState.TASK_STATE_CANCELED
+            await wait_for(cancelled)
+            await stream.aclose()
+
+
+# --- bridges.RemoteAgent ---
+
+
+@pytest.mark.anyio
+async def test_remote_agent_turns_memory_and_card(urls: dict[str, str]) -> None:
+    async with RemoteAgent(urls["echo"]) as remote:
+        assert (await remote.send("one")).text == "echo #1 to user: one"
+        assert (await remote.send("two")).text == "echo #3 to user: two"
+        card = await remote.card()
+    assert card.name == "echo"
+    assert card.description == "Repeats what it hears."
+    assert card.supported_interfaces[0].url == urls["echo"] + "/"
+
+
+@pytest.mark.anyio
+async def test_remote_agent_human_input_round_trip(urls: dict[str, str]) -> None:
+    async with RemoteAgent(urls["booker"]) as remote:
+        asked = await remote.send("a weekend")
+        assert asked.input_required and asked.text == "Which city?"
+        done = await remote.send("Nice")
+        assert done.state == "completed" and done.text == "Booked Nice for a weekend"
+        assert done.task_id == asked.task_id
+
+
+@pytest.mark.anyio
+async def test_remote_agent_human_input_mode_always(urls: dict[str, str]) -> None:
+    # ALWAYS: the human's answer is the reply; an empty one lets the agent reply itself.
+    async with RemoteAgent(urls["always"]) as remote:
+        asked = await remote.send("write something")
+        assert asked.input_required and asked.text.startswith("Replying as always.")
+        assert (await remote.send("Looks good")).text == "Looks good"
+        assert (await remote.send("more")).input_required
+        assert (await remote.send(TextPart(""))).text == "draft 3"
+        assert (await remote.send("and more")).input_required
+        ended = await remote.send("exit")  # the human ends the chat: no reply
+        assert ended.state == "completed" and ended.parts == ()
+
+
+@pytest.mark.anyio
+async def test_remote_agent_streaming(urls: dict[str, str]) -> None:
+    async with RemoteAgent(urls["storyteller"]) as remote:
+        events = [e async for e in remote.stream("a story")]
+    deltas = [e.text for e in events if isinstance(e, bridges.TextDelta)]
+    assert deltas == ["Once", " upon", " a", " time"]
+    assert events[-1].text == "Once upon a time"  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_remote_agent_error(urls: dict[str, str]) -> None:
+    async with RemoteAgent(urls["failing"]) as remote:
+        with pytest.raises(RemoteAgentError, match="the tank is empty") as caught:
+            await remote.send("fill it up")
+    assert caught.value.state == "failed"
+
+
+@pytest.mark.anyio
+async def test_remote_agent_cancel() -> None:
+    with slow_server() as (url, started, cancelled):
+        async with RemoteAgent(url) as remote, anyio.create_task_group() as tg:
+            outcome: list[BaseException] = []
+
+            async def ask() -> None:
+                try:
+                    await remote.send("take your time")
+                except RemoteAgentError as exc:
+                    outcome.append(exc)
+
+            tg.start_soon(ask)
+            await wait_for(started)
+            await task_known(remote)
+            assert await remote.cancel() == "canceled"
+            await wait_for(cancelled)
+        assert isinstance(outcome[0], RemoteAgentError) and outcome[0].state == "canceled"
+
+
+@pytest.mark.anyio
+async def test_tools_registered_for_execution_run(urls: dict[str, str]) -> None:
+    async with RemoteAgent(urls["calculator"]) as remote:
+        assert (await remote.send("what is 2 + 3?")).text == "The sum is 5"
+        card = await remote.card()
+    assert [(s.name, s.description) for s in card.skills] == [("add", "Add two integers.")]
+
+
+@pytest.mark.anyio
+async def test_file_and_data_parts_reach_the_agent(urls: dict[str, str]) -> None:
+    parts = [TextPart("look"), DataPart({"x": 1}), FilePart(bytes=PNG, media_type="image/png")]
+    async with RemoteAgent(urls["probe"]) as remote:
+        seen = json.loads((await remote.send(parts)).text)
+    assert seen["role"] == "user"
+    assert seen["content"][:2] == [
+        {"type": "text", "text": "look"},
+        {"type": "text", "text": '{"x": 1}'},
+    ]
+    image = seen["content"][2]["image_url"]["url"]
+    assert image.startswith("data:image/png;base64,")
+    assert base64.b64decode(image.partition(",")[2]) == PNG
+
+
+# --- AG2's own client, autogen.a2a.A2aRemoteAgent ---
+
+
+@pytest.mark.anyio
+async def test_ag2_client_history_is_the_conversation(urls: dict[str, str]) -> None:
+    user = scripted_user("user", "second")
+    remote = A2aRemoteAgent(url=urls["echo"], name="echo")
+    result = await user.a_initiate_chat(remote, message="first", max_turns=2)
+    replies = [m["content"] for m in result.chat_history if m["name"] == "echo"]
+    # It sends the whole chat each time with a fresh contextId: the count comes from that history.
+    assert replies == ["echo #1 to user: first", "echo #3 to user: second"]
+
+
+@pytest.mark.anyio
+async def test_ag2_client_human_input_round_trip(urls: dict[str, str]) -> None:
+    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
+    remote = A2aRemoteAgent(url=urls["booker"], name="booker")
+    script = Script("Lisbon")  # asking twice would fail the test: no endless loop
+    with IOStream.set_default(script):
+        reply = await remote.a_generate_reply(
+            [{"role": "user", "content": "a weekend", "name": "user"}], user
+        )
+    assert reply == {"content": "Booked Lisbon for a weekend"}
+    assert len(script.prompts) == 1
+
+
+@pytest.mark.anyio
+async def test_ag2_client_streaming(urls: dict[str, str]) -> None:
+    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
+    remote = A2aRemoteAgent(url=urls["storyteller"], name="storyteller")
+    script = Script()
+    with IOStream.set_default(script):
+        reply = await remote.a_generate_reply([{"role": "user", "content": "a story"}], user)
+    assert script.streamed == ["Once", " upon", " a", " time"]
+    assert reply == {"content": "Once upon a time"}
+
+
+@pytest.mark.anyio
+async def test_ag2_client_error(urls: dict[str, str]) -> None:
+    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
+    remote = A2aRemoteAgent(url=urls["failing"], name="failing")
+    with pytest.raises(A2aClientError, match="the tank is empty"):
+        await remote.a_generate_reply([{"role": "user", "content": "fill it up"}], user)
+
+
+# --- A2AConversableAgent ---
+
+
+def test_from_a2a_takes_name_and_description_from_the_card(urls: dict[str, str]) -> None:
+    remote = bridges.from_a2a(urls["adder"], framework="ag2")
+    assert isinstance(remote, A2AConversableAgent)
+    assert (remote.name, remote.description) == ("adder", "Adds the numbers it is given.")
+    assert from_a2a(urls["adder"], name="sums").name == "sums"
+
+
+def test_initiate_chat_sync(urls: dict[str, str]) -> None:
+    remote = from_a2a(urls["echo"])
+    user = scripted_user("user", "second")
+    result = user.initiate_chat(remote, message="first", max_turns=2)
+    assert [m["content"] for m in result.chat_history] == [
+        "first",
+        "echo #1 to user: first",
+        "second",
+        "echo #3 to user: second",
+    ]
+    # A new chat is a new remote conversation.
+    again = user.initiate_chat(remote, message="anew", max_turns=1)
+    assert again.chat_history[-1]["content"] == "echo #1 to user: anew"
+    remote.close()
+
+
+@pytest.mark.anyio
+async def test_a_initiate_chat_and_a_context_per_partner(urls: dict[str, str]) -> None:
+    remote = A2AConversableAgent("echo", urls["echo"])
+    alice, bob = scripted_user("alice", "a2"), scripted_user("bob", "b2")
+    first = await alice.a_initiate_chat(remote, message="a1", max_turns=2)
+    second = await bob.a_initiate_chat(remote, message="b1", max_turns=1, clear_history=False)
+    assert first.chat_history[-1]["content"] == "echo #3 to alice: a2"
+    assert second.chat_history[-1]["content"] == "echo #1 to bob: b1"
+    assert remote.remote(alice).context_id != remote.remote(bob).context_id
+    await remote.aclose()
+
+
+@pytest.mark.anyio
+async def test_a2a_agent_human_input_is_answered_by_the_partner(urls: dict[str, str]) -> None:
+    remote = A2AConversableAgent("booker", urls["booker"])
+    user = scripted_user("user", "Oslo")
+    result = await user.a_initiate_chat(remote, message="a weekend", max_turns=2)
+    assert [m["content"] for m in result.chat_history] == [
+        "a weekend",
+        "Which city?",
+        "Oslo",
+        "Booked Oslo for a weekend",
+    ]
+    await remote.aclose()
+
+
+@pytest.mark.anyio
+async def test_a2a_agent_streams_to_the_iostream(urls: dict[str, str]) -> None:
+    remote = A2AConversableAgent("storyteller", urls["storyteller"])
+    script = Script()
+    with IOStream.set_default(script):
+        reply = await remote.a_generate_reply([{"role": "user", "content": "a story"}])
+    assert reply == "Once upon a time"
+    assert script.streamed == ["Once", " upon", " a", " time"]
+    await remote.aclose()
+
+
+@pytest.mark.anyio
+async def test_a2a_agent_error_is_a_readable_reply_or_raises(urls: dict[str, str]) -> None:
+    polite = A2AConversableAgent("failing", urls["failing"])
+    reply = await polite.a_generate_reply([{"role": "user", "content": "fill it up"}])
+    assert reply == "[failing could not answer: remote task failed: ValueError: the tank is empty]"
+    strict = A2AConversableAgent("failing", urls["failing"], raise_errors=True)
+    with pytest.raises(RemoteAgentError, match="the tank is empty"):
+        strict.generate_reply([{"role": "user", "content": "fill it up"}])
+    await polite.aclose()
+
+
+def test_a2a_agent_unreachable_is_a_readable_reply() -> None:
+    with running(to_a2a(echo_agent())) as url:
+        pass  # the port is free again
+    remote = A2AConversableAgent("gone", url, timeout=2)
+    reply = remote.generate_reply([{"role": "user", "content": "anyone?"}])
+    assert isinstance(reply, str) and reply.startswith("[gone could not answer: cannot reach")
+
+
+@pytest.mark.anyio
+async def test_a2a_agent_timeout_and_cancel() -> None:
+    with slow_server() as (url, started, cancelled):
+        impatient = A2AConversableAgent("slow", url, timeout=0.5, streaming=False)
+        with anyio.fail_after(10):
+            reply = await impatient.a_generate_reply([{"role": "user", "content": "quick?"}])
+        assert reply == f"[slow could not answer: {url} did not answer in 0.5s]"
+
+        remote = A2AConversableAgent("slow", url)
+        started.clear()
+        task = asyncio.create_task(remote.a_generate_reply([{"role": "user", "content": "wait"}]))
+        await wait_for(started)
+        await task_known(remote.remote())
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await wait_for(cancelled)
+        assert (await remote.remote().get_task()).status.state == TaskState.TASK_STATE_CANCELED
+        await remote.aclose()
+        await impatient.aclose()
+
+
+def test_group_chat_with_a_remote_member(urls: dict[str, str]) -> None:
+    planner = scripted_user("planner", "unused")
+    reviewer = ConversableAgent("reviewer", llm_config=False, human_input_mode="NEVER")
+    reviewer.register_reply(
+        [Agent, None],
+        lambda recipient, messages, sender, config: (
+            True,
+            "TERMINATE" if "The sum is 12" in messages[-1]["content"] else "wrong",
+        ),
+    )
+    adder = from_a2a(urls["adder"])
+
+    def by_description(last: Agent, chat: GroupChat) -> Agent:
+        # The card's description is what tells the manager who can add.
+        if last is planner:
+            return next(a for a in chat.agents if "Adds" in a.description)
+        return reviewer
+
+    chat = GroupChat(
+        [planner, adder, reviewer],
+        messages=[],
+        max_round=6,
+        speaker_selection_method=by_description,
+    )
+    manager = GroupChatManager(chat, llm_config=False)
+    planner.initiate_chat(manager, message="Please add 4, 5 and 3.")
+    assert [(m["name"], m["content"]) for m in chat.messages] == [
+        ("planner", "Please add 4, 5 and 3."),
+        ("adder", "The sum is 12"),
+        ("reviewer", "TERMINATE"),
+    ]
+    adder.close()
+
+
+@pytest.mark.filterwarnings("ignore:Repetitive recipients detected:UserWarning")
+def test_nested_and_sequential_chats(urls: dict[str, str]) -> None:
+    remote = from_a2a(urls["echo"])
+    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
+    results = user.initiate_chats(
+        [
+            {"recipient": remote, "message": "one", "max_turns": 1, "summary_method": "last_msg"},
+            {"recipient": remote, "message": "two", "max_turns": 1, "summary_method": "last_msg"},
+        ]
+    )
+    assert results[0].summary == "echo #1 to user: one"
+    # Each chat is new, so the second starts a new remote conversation (with the carryover).
+    assert results[1].summary.startswith("echo #1 to user: two")
+
+    outer = ConversableAgent("outer", llm_config=False, human_input_mode="NEVER")
+    outer.register_nested_chats(
+        [{"recipient": remote, "max_turns": 1, "summary_method": "last_msg"}], trigger=user
+    )
+    result = user.initiate_chat(outer, message="nested hello", max_turns=1)
+    assert result.chat_history[-1]["content"] == "echo #1 to outer: nested hello"
+    remote.close()
+
+
+# --- A2AConversableAgent against AG2's own server ---
+
+
+@pytest.mark.anyio
+async def test_a2a_agent_against_ag2_server() -> None:
+    served = Drafter("drafter", llm_config=False, human_input_mode="NEVER", description="Drafts.")
+    with running(A2aAgentServer(served).build()) as url:  # a 0.3 card naming localhost:8000
+        remote = from_a2a(url)
+        assert remote.description == "Drafts."
+        user = scripted_user("user", "again")
+        result = await user.a_initiate_chat(remote, message="hi", max_turns=2)
+        # AG2's server is stateless: by default it sees only the newest message ...
+        assert [m["content"] for m in result.chat_history[1::2]] == ["draft 1", "draft 1"]
+        stateless = from_a2a(url, send_history=True)
+        user = scripted_user("user", "again")
+        result = await user.a_initiate_chat(stateless, message="hi", max_turns=2)
+        # ... and with send_history it sees the whole chat.
+        assert [m["content"] for m in result.chat_history[1::2]] == ["draft 1", "draft 3"]
+        await remote.aclose()
+        await stateless.aclose()
+
+
+# --- the reply machinery, beyond reply functions ---
+
+
+@pytest.mark.anyio
+async def test_human_input_answered_after_a_restart(tmp_path: Any) -> None:
+    store = f"sqlite:///{tmp_path / 'tasks.db'}"
+    with running(to_a2a(booker_agent(), store=store)) as url:
+        async with sdk_client(url) as client:
+            asked = await send(client, request("a weekend"))
+    assert asked.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+    # A new process has lost the waiting run: the reply runs again and takes the stored answer.
+    with running(to_a2a(booker_agent(), store=store)) as url:
+        async with sdk_client(url) as client:
+            done = await send(
+                client, request("Faro", context_id=asked.context_id, task_id=asked.id)
+            )
+    assert done.status.state == TaskState.TASK_STATE_COMPLETED
+    assert answer_text(done) == "Booked Faro for a weekend"
+
+
+@pytest.mark.anyio
+async def test_code_execution_runs_as_in_a_local_chat(tmp_path: Any) -> None:
+    agent = ConversableAgent(
+        "coder",
+        llm_config=False,
+        human_input_mode="NEVER",
+        code_execution_config={"work_dir": str(tmp_path), "use_docker": False},
+    )
+    with running(to_a2a(agent)) as url:
+        async with RemoteAgent(url) as remote:
+            reply = await remote.send("Run this:\n```python\nprint(6 * 7)\n```")
+    assert "exitcode: 0" in reply.text
+    assert "42" in reply.text
