@@ -6,7 +6,7 @@ import asyncio
 import copy
 import re
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -344,32 +344,47 @@ class RemoteAgent:
     # the calls
 
     async def send(
-        self, message: str | Part | Sequence[Part] | Turn, *, context_id: str | None = None
+        self,
+        message: str | Part | Sequence[Part] | Turn,
+        *,
+        context_id: str | None = None,
+        task_id: str | None = None,
     ) -> Reply:
-        """Send one message and return the final reply."""
+        """Send one message and return the final reply.
+
+        `context_id` names the conversation (by default the one this agent keeps); `task_id`
+        continues a task that waits for input (by default the one the last reply left waiting).
+        """
         reply: Reply | None = None
-        async for event in self._events(message, context_id):
+        async for event in self._events(message, context_id, task_id):
             if isinstance(event, Reply):
                 reply = event
         assert reply is not None
         return reply
 
     async def stream(
-        self, message: str | Part | Sequence[Part] | Turn, *, context_id: str | None = None
-    ) -> AsyncIterator[TextDelta | Reply]:
+        self,
+        message: str | Part | Sequence[Part] | Turn,
+        *,
+        context_id: str | None = None,
+        task_id: str | None = None,
+    ) -> AsyncGenerator[TextDelta | Reply, None]:
         """Send one message; yield text deltas as they arrive, then the final reply."""
-        async for event in self._events(message, context_id):
+        async for event in self._events(message, context_id, task_id):
             yield event
 
     async def _events(
-        self, message: str | Part | Sequence[Part] | Turn, context_id: str | None
-    ) -> AsyncIterator[TextDelta | Reply]:
+        self,
+        message: str | Part | Sequence[Part] | Turn,
+        context_id: str | None,
+        task_id: str | None,
+    ) -> AsyncGenerator[TextDelta | Reply, None]:
         turn = _message(message)
         request = SendMessageRequest(
             message=message_from_turn(
                 turn,
                 context_id=context_id or self.context_id or "",
-                task_id=self._pending_task or "",
+                task_id=task_id or self._pending_task or "",
             ),
             configuration=SendMessageConfiguration(return_immediately=False),
         )

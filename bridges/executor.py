@@ -90,7 +90,8 @@ class BridgeExecutor(AgentExecutor):
         self.runner = runner
         self.memory = memory
         self._parked: dict[str, AsyncGenerator[Event, Turn | None]] = {}
-        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._parked_in: dict[str, str] = {}  # contextId → the task waiting for input there
+        self._inflight: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task = context.current_task
@@ -113,7 +114,8 @@ class BridgeExecutor(AgentExecutor):
         await updater.start_work()
 
         inner = asyncio.create_task(self._drive(context, updater, turn))
-        self._inflight[task_id] = inner
+        finished = asyncio.Event()
+        self._inflight[task_id] = (inner, finished)
         try:
             await inner
         except asyncio.CancelledError:
@@ -121,15 +123,22 @@ class BridgeExecutor(AgentExecutor):
             if me is not None and me.cancelling():
                 inner.cancel()
                 raise
-            # Only the inner run was cancelled, by `cancel`, which writes CANCELED itself.
+            # Only the run was cancelled, by `cancel`: say so on the queue subscribers read.
+            await updater.cancel()
         finally:
             self._inflight.pop(task_id, None)
+            finished.set()
 
     async def _drive(self, context: RequestContext, updater: TaskUpdater, turn: Turn) -> None:
         task_id, context_id = updater.task_id, updater.context_id
         owner = resolve_user_scope(context.call_context)
         user = context.call_context.user
         gen = self._parked.pop(task_id, None)
+        # A caller that answers a question in a new task (AG2's client does) abandons the old
+        # one; its waiting run is closed, not kept forever.
+        waiting = self._parked_in.pop(context_id, None)
+        if waiting is not None and waiting != task_id and (old := self._parked.pop(waiting, None)):
+            await old.aclose()
         await self.memory.append(owner, context_id, [turn])
         if gen is not None:
             step = gen.asend(turn)
@@ -184,6 +193,7 @@ class BridgeExecutor(AgentExecutor):
         event: InputRequired,
     ) -> None:
         self._parked[updater.task_id] = gen
+        self._parked_in[updater.context_id] = updater.task_id
         question = Turn("agent", event.parts)
         await self.memory.append(owner, updater.context_id, [question])
         await updater.requires_input(self._message(question, updater))
@@ -201,11 +211,13 @@ class BridgeExecutor(AgentExecutor):
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
-        if (inner := self._inflight.get(task_id)) is not None:
+        if (running := self._inflight.get(task_id)) is not None:
+            inner, finished = running
             inner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait({inner}, timeout=10)
+            # `execute` writes CANCELED once the runner has really stopped.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), timeout=10)
+            return
         if (parked := self._parked.pop(task_id, None)) is not None:
             await parked.aclose()
-        updater = TaskUpdater(event_queue, task_id, context.context_id or "")
-        await updater.cancel()
+        await TaskUpdater(event_queue, task_id, context.context_id or "").cancel()

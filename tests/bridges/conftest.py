@@ -25,6 +25,7 @@ class Probe:
     started: threading.Event = field(default_factory=threading.Event)
     cancelled: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)
+    closed: threading.Event = field(default_factory=threading.Event)
 
 
 def make_agent(probe: Probe):  # type: ignore[no-untyped-def]
@@ -60,8 +61,11 @@ def make_agent(probe: Probe):  # type: ignore[no-untyped-def]
                 for f in files
             )
         elif command == "ask":
-            answer: Turn = yield InputRequired((TextPart("which colour?"),))
-            yield f"you chose {answer.text}"
+            try:
+                answer: Turn = yield InputRequired((TextPart("which colour?"),))
+                yield f"you chose {answer.text}"
+            finally:
+                probe.closed.set()
         else:
             yield f"echo: {text}"
 

@@ -101,6 +101,17 @@ async def test_input_required_round_trip(server: str) -> None:
         assert (await remote.send("again")).task_id != question.task_id
 
 
+async def test_answer_in_a_new_task_closes_the_waiting_run(server: str, probe: Probe) -> None:
+    async with RemoteAgent(server) as asker:
+        question = await asker.send("ask me")
+    assert question.input_required and not probe.closed.is_set()
+    # Another client, in the same context, starts a new task instead of answering that one.
+    async with RemoteAgent(server, context_id=question.context_id) as other:
+        reply = await other.send("history")
+    assert reply.text == "ask me | history"
+    assert probe.closed.wait(5)  # the abandoned run was closed, not parked forever
+
+
 async def test_failed_task_raises_with_state_and_message(server: str) -> None:
     async with RemoteAgent(server) as remote:
         with pytest.raises(RemoteAgentError) as info:

@@ -107,21 +107,27 @@ async def test_multi_turn_memory_and_contexts_apart(client: Client) -> None:
 
 async def test_cancel_really_cancels_the_agent(client: Client, probe: Probe) -> None:
     task_ids: list[str] = []
+    states: list[int] = []
 
     async def consume() -> None:
         async for event in client.send_message(request("slow")):
             if event.HasField("task"):
                 task_ids.append(event.task.id)
+                states.append(event.task.status.state)
+            elif event.HasField("status_update"):
+                states.append(event.status_update.status.state)
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(consume)
-        await anyio.to_thread.run_sync(probe.started.wait, 10)
-        while not task_ids:
-            await asyncio.sleep(0.01)
-        task = await client.cancel_task(CancelTaskRequest(id=task_ids[0]))
-        assert task.status.state == TaskState.TASK_STATE_CANCELED
-        assert probe.cancelled.is_set()  # the agent's coroutine saw the cancellation first
-        tg.cancel_scope.cancel()
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(consume)
+            await anyio.to_thread.run_sync(probe.started.wait, 10)
+            while not task_ids:
+                await asyncio.sleep(0.01)
+            task = await client.cancel_task(CancelTaskRequest(id=task_ids[0]))
+            assert task.status.state == TaskState.TASK_STATE_CANCELED
+            assert probe.cancelled.is_set()  # the agent's coroutine saw the cancellation first
+    # The streaming caller saw the task end, and how.
+    assert states[-1] == TaskState.TASK_STATE_CANCELED
     stored = await client.get_task(GetTaskRequest(id=task_ids[0]))
     assert stored.status.state == TaskState.TASK_STATE_CANCELED
 
