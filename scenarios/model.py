@@ -1,0 +1,160 @@
+"""What a scenario is made of: participants, the steps they take, what they get back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from scenarios.expectations import Expectation
+
+__all__ = [
+    "FRAMEWORKS",
+    "Answer",
+    "File",
+    "Message",
+    "Mode",
+    "Participant",
+    "Role",
+    "Scenario",
+    "Step",
+]
+
+FRAMEWORKS = ("functions", "pydantic_ai", "langchain", "ag2")
+"""Every framework a participant can be written in, in the order reports show them."""
+
+Role: TypeAlias = Literal["server", "caller"]
+Mode: TypeAlias = Literal["send", "stream", "cancel", "orchestrate"]
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One agent of a scenario.
+
+    A `server` is served as a real A2A server; a `caller` talks to servers through its own
+    framework's native remote type. `behaviour` names its deterministic script (see
+    `scenarios.script`); `model` names a real model that replaces the script where the
+    framework supports it and the provider's key is set; `open_ended` says whether a real
+    model may replace it at all.
+    """
+
+    name: str
+    framework: str
+    role: Role
+    behaviour: str = "assistant"
+    model: str | None = None
+    open_ended: bool = False
+
+    def __post_init__(self) -> None:
+        if self.framework not in FRAMEWORKS:
+            raise ValueError(f"unknown framework {self.framework!r}: choose one of {FRAMEWORKS}")
+
+
+@dataclass(frozen=True)
+class File:
+    """A file a caller sends."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a caller says: text, and optionally a file."""
+
+    text: str
+    file: File | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """A caller's messages to one server (or, orchestrating, to several), and what must hold.
+
+    `send` sends each message in one conversation; `stream` does the same, streaming; `cancel`
+    streams the first message and cancels it once the first text arrives; `orchestrate` runs
+    the caller's own agent (its behaviour) on the first message, with the servers as its
+    remote agents. `output` names a structured output the caller asks for (`verdict`,
+    `handoff`). `label` is what the step checks, e.g. `memory`; the matrix is keyed by it.
+    """
+
+    caller: str
+    servers: tuple[str, ...]
+    messages: tuple[Message, ...]
+    mode: Mode = "send"
+    output: str | None = None
+    expect: tuple[Expectation, ...] = ()
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A cast of participants and the steps they take."""
+
+    name: str
+    title: str
+    description: str
+    participants: tuple[Participant, ...]
+    steps: tuple[Step, ...]
+
+    def participant(self, name: str) -> Participant:
+        """The participant called `name`."""
+        for p in self.participants:
+            if p.name == name:
+                return p
+        raise KeyError(f"scenario {self.name!r} has no participant {name!r}")
+
+    def frameworks(self) -> tuple[str, ...]:
+        """The frameworks the participants are written in, in report order."""
+        used = {p.framework for p in self.participants}
+        return tuple(f for f in FRAMEWORKS if f in used)
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in self.participants]
+        for step in self.steps:
+            for name in (step.caller, *step.servers):
+                if name not in names:
+                    raise ValueError(f"step names unknown participant {name!r}")
+
+
+@dataclass
+class Answer:
+    """What a caller got back for one message, in neutral terms.
+
+    `data` is a structured answer as the caller's framework handed it over (a dict, not a
+    string); `native` names the type the framework returned; `error` is the text of an
+    exception the caller's framework raised; `chat` is an orchestrating agent's own chat.
+    """
+
+    text: str = ""
+    data: Any = None
+    deltas: list[str] = field(default_factory=list)
+    error: str | None = None
+    state: str | None = None
+    native: str = ""
+    chat: list[dict[str, Any]] | None = None
+    elapsed_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer as JSON-ready data."""
+        return {
+            "text": self.text,
+            "data": self.data,
+            "deltas": self.deltas,
+            "error": self.error,
+            "state": self.state,
+            "native": self.native,
+            "chat": self.chat,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+        }
+
+
+def messages(*items: str | Message) -> tuple[Message, ...]:
+    """Messages from plain strings or `Message`s."""
+    return tuple(m if isinstance(m, Message) else Message(m) for m in items)
+
+
+def servers(names: str | Sequence[str]) -> tuple[str, ...]:
+    """One server name or several, as a tuple."""
+    return (names,) if isinstance(names, str) else tuple(names)

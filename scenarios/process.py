@@ -1,0 +1,47 @@
+"""Serves one participant in a process of its own: `python -m scenarios.process SPEC`.
+
+SPEC is JSON: the participant's fields, its `model`, and `record`, the JSON-lines file its
+exchanges and notes are recorded into. The URL is printed on the first line of stdout once the
+server listens; SIGTERM stops it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from scenarios.model import Participant
+from scenarios.participants import build_server
+from scenarios.runner import serve_app
+from scenarios.transcript import JsonlSink
+
+
+def main(argv: list[str]) -> int:
+    """Serve the participant until terminated."""
+    spec = json.loads(argv[0])
+    sink = JsonlSink(Path(spec.pop("record")))
+    model = spec.pop("model")
+    participant = Participant(**spec)
+
+    def notes(text: str) -> None:
+        sink.note(participant.name, text)
+
+    app = serve_app(participant, build_server(participant, notes, model), sink)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    # The parent reads the URL only once the socket listens, so its first request connects.
+    sock.listen(128)
+    print(f"http://127.0.0.1:{port}", flush=True)
+    server.run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,444 @@
+"""Every A2A exchange of a scenario, recorded by an ASGI middleware around each served app."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from a2a.types import Message, SendMessageResponse, StreamResponse, Task
+from google.protobuf import json_format
+from google.protobuf.message import Message as ProtoMessage
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
+
+from bridges.client import state_name
+from bridges.conversation import DataPart, Part, TextPart, part_from_a2a, part_from_v03
+
+__all__ = [
+    "CALLER_HEADER",
+    "Event",
+    "Exchange",
+    "JsonlSink",
+    "Note",
+    "Recording",
+    "Sink",
+    "Transcript",
+    "summarize_part",
+]
+
+CALLER_HEADER = "x-a2a-scenario-caller"
+"""The header each scenario caller sends, naming itself, so an exchange knows who called."""
+
+MESSAGE_METHODS = ("SendMessage", "SendStreamingMessage", "message/send", "message/stream")
+CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
+
+# The a2a 1.0 JSON-RPC methods, and the type of their result.
+RESULT_TYPES: dict[str, type[ProtoMessage]] = {
+    "SendMessage": SendMessageResponse,
+    "SendStreamingMessage": StreamResponse,
+    "SubscribeToTask": StreamResponse,
+    "GetTask": Task,
+    "CancelTask": Task,
+}
+
+
+@dataclass
+class Event:
+    """One thing the server sent back: a task, a status update, an artifact chunk, a message."""
+
+    t: float
+    kind: str
+    state: str | None = None
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    append: bool = False
+    last_chunk: bool = False
+    task_id: str | None = None
+    context_id: str | None = None
+
+
+@dataclass
+class Exchange:
+    """One HTTP request to a served participant and everything it answered."""
+
+    id: str
+    server: str
+    server_framework: str
+    caller: str
+    method: str
+    path: str
+    started: float
+    status: int = 0
+    first_byte: float | None = None
+    ended: float | None = None
+    request_parts: list[dict[str, Any]] = field(default_factory=list)
+    context_id: str | None = None
+    task_id: str | None = None
+    events: list[Event] = field(default_factory=list)
+    error: str | None = None
+    caller_framework: str | None = None
+
+    @property
+    def is_message(self) -> bool:
+        """Whether the request sent a message (as opposed to reading a card or a task)."""
+        return self.method in MESSAGE_METHODS
+
+    @property
+    def states(self) -> list[str]:
+        """The task states the server reported, in order, repeats dropped."""
+        out: list[str] = []
+        for e in self.events:
+            if e.state and (not out or out[-1] != e.state):
+                out.append(e.state)
+        return out
+
+    @property
+    def final_state(self) -> str | None:
+        """The last task state the server reported."""
+        return self.states[-1] if self.states else None
+
+    @property
+    def result_task_id(self) -> str | None:
+        """The task the server answered in."""
+        return next((e.task_id for e in self.events if e.task_id), None) or self.task_id
+
+    @property
+    def result_context_id(self) -> str | None:
+        """The context the server answered in."""
+        return next((e.context_id for e in self.events if e.context_id), None) or self.context_id
+
+    @property
+    def chunks(self) -> int:
+        """How many artifact chunks streamed before the last one."""
+        return sum(1 for e in self.events if e.kind == "artifact" and not e.last_chunk)
+
+    @property
+    def answer_parts(self) -> list[dict[str, Any]]:
+        """The answer's parts: the whole artifact, or the last status message."""
+        for e in reversed(self.events):
+            if e.parts and (e.kind in ("task", "message", "status") or e.last_chunk):
+                return e.parts
+        return [p for e in self.events if e.kind == "artifact" for p in e.parts]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Exchange:
+        """From `to_dict` output."""
+        events = [Event(**e) for e in data.get("events", [])]
+        return cls(**{**data, "events": events})
+
+
+@dataclass
+class Note:
+    """Something a served agent's own code reported, such as its run being cancelled."""
+
+    t: float
+    participant: str
+    text: str
+
+
+class Sink(Protocol):
+    """Where a recording goes."""
+
+    def opened(self, exchange_id: str) -> None:
+        """An exchange started."""
+
+    def closed(self, exchange: Exchange) -> None:
+        """An exchange ended."""
+
+    def note(self, participant: str, text: str) -> None:
+        """A served agent reported something."""
+
+
+class Transcript:
+    """What one scenario run recorded: from servers in this process, and from child processes'
+    JSON-lines files. Thread-safe: servers record from their own threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._exchanges: list[Exchange] = []
+        self._notes: list[Note] = []
+        self._open: set[str] = set()
+        self._files: list[Path] = []
+
+    def opened(self, exchange_id: str) -> None:
+        with self._lock:
+            self._open.add(exchange_id)
+
+    def closed(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._open.discard(exchange.id)
+            self._exchanges.append(exchange)
+
+    def note(self, participant: str, text: str) -> None:
+        with self._lock:
+            self._notes.append(Note(time.time(), participant, text))
+
+    def follow(self, path: Path) -> None:
+        """Also read what a child process records into `path`."""
+        self._files.append(path)
+
+    def snapshot(self) -> tuple[list[Exchange], list[Note], int]:
+        """The exchanges and notes so far, by time, and how many exchanges are still open."""
+        with self._lock:
+            exchanges, notes, opened = list(self._exchanges), list(self._notes), set(self._open)
+        for path in self._files:
+            for line in path.read_text().splitlines() if path.exists() else ():
+                record = json.loads(line)
+                kind = record.pop("type")
+                if kind == "opened":
+                    opened.add(record["id"])
+                elif kind == "closed":
+                    exchange = Exchange.from_dict(record)
+                    opened.discard(exchange.id)
+                    exchanges.append(exchange)
+                else:
+                    notes.append(Note(**record))
+        exchanges.sort(key=lambda e: e.started)
+        notes.sort(key=lambda n: n.t)
+        return exchanges, notes, len(opened)
+
+
+class JsonlSink:
+    """A recording as JSON lines, for a server in a child process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def _write(self, record: dict[str, Any]) -> None:
+        with self._lock, self.path.open("a") as f:
+            f.write(json.dumps(record, default=str) + "\n")
+
+    def opened(self, exchange_id: str) -> None:
+        self._write({"type": "opened", "id": exchange_id})
+
+    def closed(self, exchange: Exchange) -> None:
+        self._write({"type": "closed", **exchange.to_dict()})
+
+    def note(self, participant: str, text: str) -> None:
+        self._write({"type": "note", "t": time.time(), "participant": participant, "text": text})
+
+
+# --- reading the protocol, for the record only ---
+
+
+def summarize_part(part: Part) -> dict[str, Any]:
+    """A part as the transcript shows it: files by size and digest, not their bytes."""
+    if isinstance(part, TextPart):
+        return {"text": part.text}
+    if isinstance(part, DataPart):
+        return {"data": part.data}
+    file: dict[str, Any] = {"name": part.name, "media_type": part.media_type}
+    if part.bytes is not None:
+        file["bytes"] = len(part.bytes)
+        file["sha256"] = hashlib.sha256(part.bytes).hexdigest()[:12]
+    else:
+        file["uri"] = part.uri
+    return {"file": file}
+
+
+def _parts(parts: Any) -> list[dict[str, Any]]:
+    return [summarize_part(part_from_a2a(p)) for p in parts]
+
+
+def _task_event(t: float, task: Task) -> Event:
+    parts = [p for a in task.artifacts for p in _parts(a.parts)] or _parts(
+        task.status.message.parts
+    )
+    return Event(
+        t, "task", state_name(task.status.state), parts, task_id=task.id, context_id=task.context_id
+    )
+
+
+def _event(t: float, result: ProtoMessage) -> Event:
+    """One a2a 1.0 result as an event."""
+    if isinstance(result, Task):
+        return _task_event(t, result)
+    if isinstance(result, Message):
+        return Event(t, "message", None, _parts(result.parts), context_id=result.context_id)
+    kind = result.WhichOneof("payload")
+    if kind in ("task", "message"):
+        return _event(t, getattr(result, kind))
+    if isinstance(result, StreamResponse) and kind == "status_update":
+        u = result.status_update
+        parts = _parts(u.status.message.parts)
+        return Event(t, "status", state_name(u.status.state), parts, task_id=u.task_id)
+    if isinstance(result, StreamResponse) and kind == "artifact_update":
+        u = result.artifact_update
+        parts = _parts(u.artifact.parts)
+        return Event(t, "artifact", None, parts, u.append, u.last_chunk, task_id=u.task_id)
+    return Event(t, kind or "empty")
+
+
+def _v03_event(t: float, result: dict[str, Any]) -> Event:
+    """An A2A 0.3 result (objects with `kind`), roughly: its state and parts."""
+    status = result.get("status") or {}
+    parts = result.get("parts") or (status.get("message") or {}).get("parts") or []
+    parts += [p for a in result.get("artifacts", []) for p in a.get("parts", [])]
+    parts += (result.get("artifact") or {}).get("parts", [])
+    return Event(
+        t,
+        str(result.get("kind", "result")),
+        status.get("state"),
+        [summarize_part(part_from_v03(p)) for p in parts],
+        bool(result.get("append")),
+        bool(result.get("lastChunk")),
+        result.get("taskId") or (result.get("id") if result.get("kind") == "task" else None),
+        result.get("contextId"),
+    )
+
+
+def _read_result(exchange: Exchange, t: float, payload: dict[str, Any]) -> None:
+    if "error" in payload:
+        exchange.error = str((payload["error"] or {}).get("message", payload["error"]))
+        exchange.events.append(Event(t, "error"))
+        return
+    result = payload.get("result")
+    if not isinstance(result, dict):
+        return
+    result_type = RESULT_TYPES.get(exchange.method)
+    if result_type is None:
+        exchange.events.append(_v03_event(t, result))
+        return
+    parsed = json_format.ParseDict(result, result_type(), ignore_unknown_fields=True)
+    exchange.events.append(_event(t, parsed))
+
+
+def _record_result(exchange: Exchange, t: float, payload: dict[str, Any]) -> None:
+    try:
+        _read_result(exchange, t, payload)
+    except Exception as exc:  # a record must never break the exchange it watches
+        exchange.error = exchange.error or f"unreadable response: {exc}"
+
+
+def _read_request(exchange: Exchange, body: bytes) -> None:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return
+    if not isinstance(payload, dict):
+        return
+    exchange.method = str(payload.get("method", exchange.method))
+    params = payload.get("params") or {}
+    message = params.get("message")
+    if isinstance(message, dict) and exchange.method in ("SendMessage", "SendStreamingMessage"):
+        parsed = json_format.ParseDict(message, Message(), ignore_unknown_fields=True)
+        exchange.request_parts = _parts(parsed.parts)
+        exchange.context_id = parsed.context_id or None
+        exchange.task_id = parsed.task_id or None
+    elif isinstance(message, dict):
+        exchange.request_parts = [summarize_part(part_from_v03(p)) for p in message["parts"]]
+        exchange.context_id = message.get("contextId")
+        exchange.task_id = message.get("taskId")
+    elif isinstance(params.get("id"), str):
+        exchange.task_id = params["id"]
+
+
+class _SseReader:
+    """Reads server-sent events as their bytes pass by."""
+
+    def __init__(self) -> None:
+        self.buffer = ""
+
+    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+        self.buffer += chunk.decode(errors="replace").replace("\r\n", "\n")
+        *blocks, self.buffer = self.buffer.split("\n\n")
+        out = []
+        for block in blocks:
+            data = "\n".join(
+                line[5:].lstrip() for line in block.split("\n") if line.startswith("data:")
+            )
+            if data:
+                try:
+                    out.append(json.loads(data))
+                except ValueError:
+                    continue
+        return out
+
+
+class Recording:
+    """ASGI middleware that records every exchange with the app into a sink.
+
+    It only watches bytes go by: requests and responses pass through unchanged and streamed
+    events are forwarded as they come, each recorded with the time it passed.
+    """
+
+    def __init__(self, app: ASGIApp, *, server: str, framework: str, sink: Sink) -> None:
+        self.app = app
+        self.server = server
+        self.framework = framework
+        self.sink = sink
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        path = scope.get("path", "/")
+        exchange = Exchange(
+            id=uuid.uuid4().hex[:12],
+            server=self.server,
+            server_framework=self.framework,
+            caller=headers.get(CALLER_HEADER, "unknown"),
+            method="card" if path in CARD_PATHS else f"{scope.get('method', 'GET')} {path}",
+            path=path,
+            started=time.time(),
+        )
+        self.sink.opened(exchange.id)
+        body = bytearray()
+        response = bytearray()
+        sse: _SseReader | None = None
+
+        async def receive_() -> AsgiMessage:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.extend(message.get("body", b""))
+            return message
+
+        async def send_(message: AsgiMessage) -> None:
+            nonlocal sse
+            now = time.time()
+            if message["type"] == "http.response.start":
+                exchange.status = int(message["status"])
+                kinds = [v for k, v in message.get("headers", []) if k.lower() == b"content-type"]
+                if kinds and b"event-stream" in kinds[0]:
+                    sse = _SseReader()
+            elif message["type"] == "http.response.body" and message.get("body"):
+                exchange.first_byte = exchange.first_byte or now
+                if sse is not None:
+                    if not exchange.request_parts and exchange.method.startswith("POST"):
+                        _read_request(exchange, bytes(body))
+                    for payload in sse.feed(message["body"]):
+                        _record_result(exchange, now, payload)
+                else:
+                    response.extend(message["body"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive_, send_)
+        finally:
+            exchange.ended = time.time()
+            self._finish(exchange, bytes(body), bytes(response), sse is not None)
+            self.sink.closed(exchange)
+
+    @staticmethod
+    def _finish(exchange: Exchange, body: bytes, response: bytes, streamed: bool) -> None:
+        if body and not streamed:
+            _read_request(exchange, body)
+        if exchange.method == "card" or streamed or not response:
+            return
+        try:
+            payload = json.loads(response)
+        except ValueError:
+            return
+        if isinstance(payload, dict):
+            _record_result(exchange, exchange.ended or time.time(), payload)
