@@ -124,7 +124,35 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("card", help="print an agent card")
     c.add_argument("url")
     c.add_argument("--timeout", type=float, default=10.0)
+
+    sc = sub.add_parser("scenarios", help="run cross-framework scenarios")
+    actions = sc.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    actions.add_parser("list", help="list the bundled scenarios")
+    r = actions.add_parser("run", help="run scenarios and show the interoperability matrix")
+    r.add_argument("names", nargs="*", metavar="NAME", help="scenarios to run")
+    r.add_argument("--all", action="store_true", help="run every bundled scenario")
+    r.add_argument("--report", metavar="DIR", help="write JSON, Markdown and HTML reports here")
+    r.add_argument("--model", metavar="PROVIDER:NAME", help="a real model for open-ended agents")
+    r.add_argument(
+        "--processes", action="store_true", help="serve each agent in a process of its own"
+    )
     return p
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    # Imported here: the core never imports scenarios (or any framework) at import time.
+    from scenarios import console
+
+    if args.action == "list":
+        return console.list_scenarios()
+    try:
+        names = console.choose(args.names, args.all)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    isolation = "process" if args.processes else "thread"
+    return console.run_scenarios(
+        names, report_dir=args.report, model=args.model, isolation=isolation
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "ask":
             return asyncio.run(_ask(args))
+        if args.command == "scenarios":
+            return _scenarios(args)
         return asyncio.run(_card(args))
     except UsageError as exc:
         print(f"a2a-bridges: error: {exc}", file=sys.stderr)
