@@ -8,9 +8,9 @@ the key that takes the new message when the schema does not tell. Its output bec
 answer: a message's content, a string, a graph state's last message (plus its
 `structured_response`), the `output_key` value of a dict, or any other value as a data part.
 Tokens are streamed as they are produced (`astream`; `stream_mode="messages"` for graphs).
-A graph with a checkpointer keeps its own memory under `thread_id = contextId`, and a
-LangGraph `interrupt()` asks the caller (A2A input-required); every other runnable is given
-the context's earlier turns as messages.
+The config's `thread_id` is the contextId: a graph with a checkpointer keeps its own memory
+under it, and a LangGraph `interrupt()` asks the caller (A2A input-required); every other
+runnable is given the context's earlier turns as messages.
 
 Remote (`from_a2a` / `A2ARunnable`): see `A2ARunnable`.
 """
@@ -336,10 +336,10 @@ class LangChainRunner:
         yield Reply(_output_parts(output.value, self.output_key))
 
     def _config(self, conversation: Conversation) -> RunnableConfig:
+        # Every runnable gets the thread: a checkpointer keys its memory by it, and so does an
+        # `A2ARunnable` inside (a proxy continues its remote conversation).
         metadata = {"a2a_context_id": conversation.context_id, "a2a_task_id": conversation.task_id}
-        if self.checkpointed:
-            return {"configurable": {"thread_id": conversation.context_id}, "metadata": metadata}
-        return {"metadata": metadata}
+        return {"configurable": {"thread_id": conversation.context_id}, "metadata": metadata}
 
     async def _stream(
         self, request: Any, config: RunnableConfig, output: _Output

@@ -563,6 +563,19 @@ async def test_graph_interrupt_asks_the_caller() -> None:
     assert answer.task_id == question.task_id
 
 
+@pytest.mark.anyio
+async def test_served_a2a_runnable_is_a_proxy_that_keeps_the_conversation() -> None:
+    with running(to_a2a(ScriptedModel())) as inner, running(to_a2a(STRUCTURED["chain"]())) as data:
+        proxies = [A2ARunnable(inner), A2ARunnable(data)]
+        with running(to_a2a(proxies[0])) as outer, running(to_a2a(proxies[1])) as data_outer:
+            async with RemoteAgent(outer) as remote, RemoteAgent(data_outer) as data_remote:
+                assert (await remote.send("one")).text == "heard 1: one"
+                assert (await remote.send("two")).text == "heard 2: two"
+                assert (await data_remote.send("weather?")).data == WEATHER
+        for proxy in proxies:
+            await proxy.aclose()
+
+
 # --- the client direction, further ---
 
 
