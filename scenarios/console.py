@@ -159,7 +159,9 @@ def run_scenarios(
     status is 1 when an expectation failed."""
     console = console or Console()
     # A failing agent is part of the show: its traceback in the log is not news here.
-    logging.getLogger("bridges").addHandler(logging.NullHandler())
+    quiet = logging.getLogger("bridges")
+    if not any(isinstance(h, logging.NullHandler) for h in quiet.handlers):
+        quiet.addHandler(logging.NullHandler())
     with LiveProgress(console) as progress:
         report = run(list(names), model=model, isolation=isolation, progress=progress)
     console.print(summary_table(report))

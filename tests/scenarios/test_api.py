@@ -1,0 +1,137 @@
+"""`scenarios.run` on scenarios of one's own: the public names, isolation, models, errors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import scenarios
+from scenarios import (
+    Contains,
+    FinalState,
+    Message,
+    NoteSeen,
+    Participant,
+    SameContext,
+    Scenario,
+    Step,
+    Streamed,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+def test_all_is_sorted_and_pinned() -> None:
+    assert scenarios.__all__ == sorted(scenarios.__all__, key=lambda n: (not n.isupper(), n))
+    assert {"run", "arun", "Report", "Scenario", "bundled"} <= set(scenarios.__all__)
+    for name in scenarios.__all__:
+        assert hasattr(scenarios, name)
+
+
+def _functions_scenario() -> Scenario:
+    return Scenario(
+        name="own",
+        title="A scenario of one's own",
+        description="Memory and cancel across a plain-function server and caller.",
+        participants=(
+            Participant("server", "functions", "server"),
+            Participant("caller", "functions", "caller"),
+        ),
+        steps=(
+            Step(
+                "caller",
+                ("server",),
+                (Message("remember plums"), Message("recall")),
+                label="memory",
+                expect=(Contains("You asked me to remember plums."), SameContext()),
+            ),
+            Step(
+                "caller",
+                ("server",),
+                (Message("slow"),),
+                mode="cancel",
+                label="cancel",
+                expect=(
+                    Streamed(1),
+                    FinalState("canceled"),
+                    NoteSeen("server", "run cancelled"),
+                    NoteSeen("server", "run finished", absent=True),
+                ),
+            ),
+        ),
+    )
+
+
+@pytest.mark.parametrize("isolation", ["thread", "process"])
+def test_run_in_threads_or_processes(isolation: str) -> None:
+    report = scenarios.run(_functions_scenario(), isolation=isolation)  # type: ignore[arg-type]
+    result = report["own"]
+    assert report.ok, report.failures()
+    assert [s.status for s in result.steps] == ["passed", "passed"]
+    # The server's own notes cross the process boundary too.
+    assert [n.text for n in result.notes] == ["run started", "run cancelled"]
+    assert {e.server for e in result.exchanges} == {"server"}
+
+
+async def test_run_from_async_code() -> None:
+    report = scenarios.run(_functions_scenario())
+    assert report.ok
+    report = await scenarios.arun(_functions_scenario())
+    assert report.ok and asyncio.get_running_loop().is_running()
+
+
+def test_unknown_name() -> None:
+    with pytest.raises(ValueError, match="unknown scenario 'nope': choose from code-review"):
+        scenarios.run("nope")
+
+
+def test_a_model_without_its_key_leaves_the_script_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    scenario = Scenario(
+        name="modelled",
+        title="An open-ended server",
+        description="Asked for a real model without a key, it stays scripted.",
+        participants=(
+            Participant("server", "functions", "server", open_ended=True),
+            Participant("caller", "functions", "caller"),
+        ),
+        steps=(Step("caller", ("server",), (Message("echo hi"),), expect=(Contains("echo: hi"),)),),
+    )
+    report = scenarios.run(scenario, model="openai:gpt-4o-mini")
+    result = report["modelled"]
+    assert report.ok
+    assert result.remarks == [
+        "server kept its script instead of openai:gpt-4o-mini: OPENAI_API_KEY is not set"
+    ]
+    assert result.participants[0]["model"] is None
+
+
+def test_a_missing_framework_skips_its_steps_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scenarios.runner
+
+    def missing(framework: str) -> str | None:
+        return "not installed: pretend" if framework == "ag2" else None
+
+    monkeypatch.setattr(scenarios.runner, "missing", missing)
+    scenario = Scenario(
+        name="partial",
+        title="Half installed",
+        description="The AG2 caller's step is skipped; the plain function's runs.",
+        participants=(
+            Participant("server", "functions", "server"),
+            Participant("fn", "functions", "caller"),
+            Participant("ag", "ag2", "caller"),
+        ),
+        steps=(
+            Step("fn", ("server",), (Message("echo a"),), expect=(Contains("echo: a"),)),
+            Step("ag", ("server",), (Message("echo b"),), expect=(Contains("echo: b"),)),
+        ),
+    )
+    report = scenarios.run(scenario)
+    result = report["partial"]
+    assert [s.status for s in result.steps] == ["passed", "skipped"]
+    assert result.steps[1].reason == "ag2 not installed: pretend"
+    assert report.ok and result.status == "passed"

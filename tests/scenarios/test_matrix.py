@@ -1,0 +1,36 @@
+"""The interoperability matrix: complete for every installed pair of frameworks."""
+
+from __future__ import annotations
+
+import pytest
+
+from scenarios import FRAMEWORKS, Report
+from scenarios.participants import missing
+
+MESH_CAPABILITIES = {"single", "memory", "stream", "data", "file"}
+INSTALLED = [f for f in FRAMEWORKS if missing(f) is None]
+
+
+@pytest.mark.scenario("mesh")
+def test_every_pair_has_a_cell(scenario_report: Report) -> None:
+    cells = scenario_report.matrix()
+    assert set(cells) == {(s, c) for s in FRAMEWORKS for c in FRAMEWORKS}
+
+
+@pytest.mark.scenario("mesh")
+@pytest.mark.parametrize("server", FRAMEWORKS)
+@pytest.mark.parametrize("caller", FRAMEWORKS)
+def test_installed_pairs_ran_every_capability(
+    scenario_report: Report, server: str, caller: str
+) -> None:
+    cell = scenario_report.matrix()[(server, caller)]
+    if server not in INSTALLED or caller not in INSTALLED:
+        assert cell.results == {}, "a pair with a missing framework must not run"
+        pytest.skip(f"{server if server not in INSTALLED else caller} is not installed")
+    assert set(cell.results) == MESH_CAPABILITIES
+    assert "skipped" not in cell.results.values()
+
+
+def test_functions_pair_always_runs() -> None:
+    # The core-only environment still has a matrix: plain functions on both sides.
+    assert "functions" in INSTALLED
