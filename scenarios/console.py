@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -85,10 +86,10 @@ class LiveProgress:
         task = self.tasks[scenario.name]
         self.bar.update(task, advance=1, description=f"{scenario.name} {result.label}")
         if result.status == "failed":
+            where = f"{scenario.name} #{result.index} {result.label}"
+            who = f"{result.caller} → {', '.join(result.servers)}"
             self.console.print(
-                f"  [bold red]✗[/] {scenario.name} #{result.index} {result.label} "
-                f"({result.caller} → {', '.join(result.servers)}): {result.reason}",
-                markup=True,
+                f"  [bold red]✗[/] {escape(where)} ({escape(who)}): {escape(result.reason)}",
                 highlight=False,
             )
 
@@ -98,13 +99,13 @@ class LiveProgress:
         text = f"[{style}]{result.name} {result.status}[/]"
         self.bar.update(self.tasks[result.name], description=text)
         if counts["skipped"] and result.reason:
-            self.console.print(f"  [dim]{result.name}: {result.reason}[/dim]", highlight=False)
+            self.console.print(f"  [dim]{result.name}: {escape(result.reason)}[/dim]")
 
 
 def _cell(cell: Cell, capabilities: list[str]) -> str:
-    if not cell.results:
+    if cell.status == "skipped":
         absent = missing(cell.server) or missing(cell.caller)
-        return "[dim]not installed[/dim]" if absent else "[dim]not run[/dim]"
+        return "[dim]not installed[/dim]" if absent else "[dim]skipped[/dim]"
     ran = [c for c in capabilities if cell.results.get(c) in ("passed", "failed")]
     passed = [c for c in ran if cell.results[c] == "passed"]
     failed = [c for c in ran if cell.results[c] == "failed"]
@@ -168,7 +169,10 @@ def run_scenarios(
     console.print(matrix_table(report))
     for result in report.scenarios:
         for remark in result.remarks:
-            console.print(f"[yellow]{result.name}: {remark}[/yellow]", highlight=False)
+            console.print(f"[yellow]{result.name}: {escape(remark)}[/yellow]", highlight=False)
+    for framework in FRAMEWORKS:
+        if (why := missing(framework)) is not None:
+            console.print(f"[dim]{framework} {escape(why)}[/dim]", highlight=False)
     if report_dir is not None:
         report.write(Path(report_dir))
         console.print(f"report written to {Path(report_dir) / 'report.html'}", highlight=False)

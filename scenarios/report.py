@@ -57,8 +57,8 @@ def write_report(report: Report, directory: Path) -> list[Path]:
 
 
 def _cell_text(cell: Cell, capabilities: list[str]) -> str:
-    if not cell.results:
-        return "not installed" if _absent(cell) else ""
+    if cell.status == "skipped":
+        return "not installed" if _absent(cell) else "skipped"
     return " ".join(f"{MARK[cell.results[c]]}{c}" for c in capabilities if c in cell.results)
 
 
@@ -185,8 +185,8 @@ def _badge(status: str) -> str:
 
 
 def _html_cell(cell: Cell, capabilities: list[str]) -> str:
-    if not cell.results:
-        text = "not installed" if _absent(cell) else "not run"
+    if cell.status == "skipped":
+        text = "not installed" if _absent(cell) else "skipped"
         return f'<td class="skipped">{text}</td>'
     caps = "".join(
         f'<span class="cap {cell.results[c]}" title="{escape(cell.details.get(c, c))}">'
@@ -233,11 +233,14 @@ def _html_step(step: StepResult) -> str:
     )
     said = "<br>".join(escape(m) for m in step.messages)
     reason = f'<div class="muted">{escape(step.reason)}</div>' if step.reason else ""
+    # Failed steps show their checks; passed ones keep them folded, the table stays short.
+    fold = "<details open>" if step.status == "failed" else "<details>"
     return (
         f'<tr class="step {step.status}"><td>{step.index}</td><td>{escape(step.label)}</td>'
         f"<td>{escape(step.caller)} → {escape(', '.join(step.servers))}</td><td>{said}</td>"
         f"<td>{_badge(step.status)} {step.duration_ms:.0f} ms{reason}"
-        f'<ul class="checks">{checks}</ul>{answers}</td></tr>'
+        f'{fold}<summary>{len(step.checks)} checks</summary><ul class="checks">{checks}</ul>'
+        f"</details>{answers}</td></tr>"
     )
 
 

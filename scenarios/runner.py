@@ -151,8 +151,8 @@ class _ScenarioRun:
     async def execute(self) -> ScenarioResult:
         started = time.time()
         for p in self.scenario.participants:
-            if (reason := missing(p.framework)) is not None:
-                self.problems[p.name] = f"{p.framework} {reason}"
+            if missing(p.framework) is not None:
+                self.problems[p.name] = f"{p.framework} not installed"
         self._choose_models()
         steps: list[StepResult] = []
         with tempfile.TemporaryDirectory(prefix="a2a-scenario-") as tmp:

@@ -323,10 +323,13 @@ def _record_result(exchange: Exchange, t: float, payload: dict[str, Any]) -> Non
 def _read_request(exchange: Exchange, body: bytes) -> None:
     try:
         payload = json.loads(body)
-    except ValueError:
-        return
-    if not isinstance(payload, dict):
-        return
+        if isinstance(payload, dict):
+            _read_payload(exchange, payload)
+    except Exception as exc:  # a record must never break the exchange it watches
+        exchange.error = exchange.error or f"unreadable request: {exc}"
+
+
+def _read_payload(exchange: Exchange, payload: dict[str, Any]) -> None:
     exchange.method = str(payload.get("method", exchange.method))
     params = payload.get("params") or {}
     message = params.get("message")
@@ -365,11 +368,65 @@ class _SseReader:
         return out
 
 
+class _Watch:
+    """One exchange as its bytes pass: the request body, and the response as it streams."""
+
+    def __init__(self, exchange: Exchange, receive: Receive, send: Send) -> None:
+        self.exchange = exchange
+        self._receive = receive
+        self._send = send
+        self.body = bytearray()
+        self.response = bytearray()
+        self.sse: _SseReader | None = None
+
+    async def receive(self) -> AsgiMessage:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.body.extend(message.get("body", b""))
+        return message
+
+    async def send(self, message: AsgiMessage) -> None:
+        exchange, now = self.exchange, time.time()
+        if message["type"] == "http.response.start":
+            exchange.status = int(message["status"])
+            kinds = [v for k, v in message.get("headers", []) if k.lower() == b"content-type"]
+            if kinds and b"event-stream" in kinds[0]:
+                self.sse = _SseReader()
+                # The request is whole once the response starts; read it before the events.
+                _read_request(exchange, bytes(self.body))
+        elif message["type"] == "http.response.body" and message.get("body"):
+            exchange.first_byte = exchange.first_byte or now
+            if self.sse is not None:
+                for payload in self.sse.feed(message["body"]):
+                    _record_result(exchange, now, payload)
+            else:
+                self.response.extend(message["body"])
+        await self._send(message)
+
+    def finish(self) -> None:
+        """Read what was not read as it passed: a plain request and its JSON response."""
+        exchange = self.exchange
+        exchange.ended = time.time()
+        if self.sse is not None:
+            return
+        if self.body:
+            _read_request(exchange, bytes(self.body))
+        if exchange.method == "card" or not self.response:
+            return
+        try:
+            payload = json.loads(self.response)
+        except ValueError:
+            return
+        if isinstance(payload, dict):
+            _record_result(exchange, exchange.ended, payload)
+
+
 class Recording:
     """ASGI middleware that records every exchange with the app into a sink.
 
     It only watches bytes go by: requests and responses pass through unchanged and streamed
-    events are forwarded as they come, each recorded with the time it passed.
+    events are forwarded as they come, each recorded with the time it passed. JSON-RPC
+    exchanges (A2A 1.0 and 0.3) are read in full; others keep their HTTP method and path.
     """
 
     def __init__(self, app: ASGIApp, *, server: str, framework: str, sink: Sink) -> None:
@@ -394,51 +451,9 @@ class Recording:
             started=time.time(),
         )
         self.sink.opened(exchange.id)
-        body = bytearray()
-        response = bytearray()
-        sse: _SseReader | None = None
-
-        async def receive_() -> AsgiMessage:
-            message = await receive()
-            if message["type"] == "http.request":
-                body.extend(message.get("body", b""))
-            return message
-
-        async def send_(message: AsgiMessage) -> None:
-            nonlocal sse
-            now = time.time()
-            if message["type"] == "http.response.start":
-                exchange.status = int(message["status"])
-                kinds = [v for k, v in message.get("headers", []) if k.lower() == b"content-type"]
-                if kinds and b"event-stream" in kinds[0]:
-                    sse = _SseReader()
-            elif message["type"] == "http.response.body" and message.get("body"):
-                exchange.first_byte = exchange.first_byte or now
-                if sse is not None:
-                    if not exchange.request_parts and exchange.method.startswith("POST"):
-                        _read_request(exchange, bytes(body))
-                    for payload in sse.feed(message["body"]):
-                        _record_result(exchange, now, payload)
-                else:
-                    response.extend(message["body"])
-            await send(message)
-
+        watch = _Watch(exchange, receive, send)
         try:
-            await self.app(scope, receive_, send_)
+            await self.app(scope, watch.receive, watch.send)
         finally:
-            exchange.ended = time.time()
-            self._finish(exchange, bytes(body), bytes(response), sse is not None)
+            watch.finish()
             self.sink.closed(exchange)
-
-    @staticmethod
-    def _finish(exchange: Exchange, body: bytes, response: bytes, streamed: bool) -> None:
-        if body and not streamed:
-            _read_request(exchange, body)
-        if exchange.method == "card" or streamed or not response:
-            return
-        try:
-            payload = json.loads(response)
-        except ValueError:
-            return
-        if isinstance(payload, dict):
-            _record_result(exchange, exchange.ended or time.time(), payload)

@@ -133,5 +133,5 @@ def test_a_missing_framework_skips_its_steps_only(monkeypatch: pytest.MonkeyPatc
     report = scenarios.run(scenario)
     result = report["partial"]
     assert [s.status for s in result.steps] == ["passed", "skipped"]
-    assert result.steps[1].reason == "ag2 not installed: pretend"
+    assert result.steps[1].reason == "ag2 not installed"
     assert report.ok and result.status == "passed"

@@ -90,7 +90,7 @@ def test_html_page_is_self_contained_and_well_formed(
     assert len(svgs) == len(scenario_report.scenarios)
     root = ET.fromstring(svgs[0])  # the diagram is valid XML
     ns = "{http://www.w3.org/2000/svg}"
-    assert len(root.findall(f".//{ns}line")) > 100
+    assert len(root.findall(f".//{ns}line")) > 10
     labels = [t.text or "" for t in root.iter(f"{ns}text")]
     assert any(label.startswith("stream: ") for label in labels)
     assert "Interoperability matrix" in html and 'data-status="loading"' in html
