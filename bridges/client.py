@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import re
 import time
@@ -249,6 +250,7 @@ class RemoteAgent:
         self._card: AgentCard | None = None
         self.card_data: dict[str, Any] | None = None  # the card's JSON as the peer sent it
         self._clients: dict[asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, Client]] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         return f"RemoteAgent({self.url!r})"
@@ -329,7 +331,9 @@ class RemoteAgent:
         return self._clients[loop][1]
 
     async def aclose(self) -> None:
-        """Close this event loop's connections."""
+        """Close this event loop's connections, once the remote cancels under way went out."""
+        if pending := {t for t in self._background if t.get_loop() is asyncio.get_running_loop()}:
+            await asyncio.wait(pending, timeout=5)
         entry = self._clients.pop(asyncio.get_running_loop(), None)
         if entry is not None:
             await entry[1].close()
@@ -391,22 +395,40 @@ class RemoteAgent:
         answer = _Answer()
         deadline = time.monotonic() + self.timeout
         client = await self._client()
-        with self._errors():
-            async for event in client.send_message(request):
-                if new_text := answer.fold(event):
-                    yield TextDelta(new_text)
-                self.task_id = answer.task_id or self.task_id
-            # A peer that answers before it is done (fasta2a always does) is polled.
-            while answer.task_id and answer.state not in TERMINAL | INTERRUPTED:
-                if time.monotonic() > deadline:
-                    raise RemoteTimeout(
-                        f"{self.url} did not finish in {self.timeout:g}s", url=self.url
-                    )
-                await asyncio.sleep(self.poll_interval)
-                task = await client.get_task(GetTaskRequest(id=answer.task_id))
-                if new_text := answer.fold(StreamResponse(task=task)):
-                    yield TextDelta(new_text)
+        try:
+            with self._errors():
+                async for event in client.send_message(request):
+                    new_text = answer.fold(event)
+                    self.task_id = answer.task_id or self.task_id
+                    if new_text:
+                        yield TextDelta(new_text)
+                # A peer that answers before it is done (fasta2a always does) is polled.
+                while answer.task_id and answer.state not in TERMINAL | INTERRUPTED:
+                    if time.monotonic() > deadline:
+                        raise RemoteTimeout(
+                            f"{self.url} did not finish in {self.timeout:g}s", url=self.url
+                        )
+                    await asyncio.sleep(self.poll_interval)
+                    task = await client.get_task(GetTaskRequest(id=answer.task_id))
+                    if new_text := answer.fold(StreamResponse(task=task)):
+                        yield TextDelta(new_text)
+        except (asyncio.CancelledError, GeneratorExit, RemoteTimeout):
+            # A caller that stops listening (or gives up) stops the remote run too.
+            if answer.task_id and answer.state not in TERMINAL | INTERRUPTED:
+                self._abandon(answer.task_id)
+            raise
         yield self._finish(answer)
+
+    def _abandon(self, task_id: str) -> None:
+        """Cancel a remote task in the background; nothing may be awaited while unwinding."""
+
+        async def cancel() -> None:
+            with contextlib.suppress(Exception):
+                await self.cancel(task_id)
+
+        task = asyncio.get_running_loop().create_task(cancel())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _finish(self, answer: _Answer) -> Reply:
         reply = answer.reply()

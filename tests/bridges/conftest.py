@@ -37,7 +37,11 @@ def make_agent(probe: Probe):  # type: ignore[no-untyped-def]
         command = text.split()[0] if text else ""
         if command == "stream":
             yield "first "
-            await asyncio.to_thread(probe.gate.wait, 10)
+            try:
+                await asyncio.to_thread(probe.gate.wait, 10)
+            except asyncio.CancelledError:
+                probe.cancelled.set()
+                raise
             yield "second"
             probe.finished.set()
         elif command == "slow":

@@ -70,6 +70,22 @@ async def test_stream_yields_deltas_then_the_reply(server: str, probe: Probe) ->
     assert isinstance(events[-1], Reply) and events[-1].text == "first second"
 
 
+async def test_a_caller_that_stops_listening_cancels_the_remote_run(
+    server: str, probe: Probe
+) -> None:
+    async with RemoteAgent(server) as remote:
+        stream = remote.stream("stream")
+        assert await anext(stream) == TextDelta("first ")
+        await stream.aclose()  # the caller stops listening mid-answer
+        assert await anyio.to_thread.run_sync(probe.cancelled.wait, 10)
+        for _ in range(100):
+            if (await remote.get_task()).status.state == TaskState.TASK_STATE_CANCELED:
+                break
+            await asyncio.sleep(0.05)
+        assert (await remote.get_task()).status.state == TaskState.TASK_STATE_CANCELED
+    probe.gate.set()
+
+
 async def test_non_streaming_send(server: str) -> None:
     async with RemoteAgent(server, streaming=False) as remote:
         assert (await remote.send("plain")).text == "echo: plain"
