@@ -12,7 +12,7 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["tests", "lint", "typecheck", "minimums"]  # bench: run by name
+nox.options.sessions = ["tests", "scenarios", "lint", "typecheck", "minimums"]  # bench: by name
 
 ROOT = Path(__file__).parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -65,6 +65,13 @@ def tests(session: nox.Session, deps: str) -> None:
     extras, peers = SETS[deps]
     session.install(f".[{extras}]" if extras else ".", *GROUPS["test"], *peers)
     session.run("python", "-m", "pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def scenarios(session: nox.Session) -> None:
+    """Every bundled scenario, end to end, with the report in report/."""
+    session.install(".[all]")
+    session.run("a2a-bridges", "scenarios", "run", "--all", "--report", "report", *session.posargs)
 
 
 @nox.session(python=DEFAULT_PYTHON)
