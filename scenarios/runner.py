@@ -287,7 +287,7 @@ class _ScenarioRun:
             )
             if (still_open == 0 and seen) or time.monotonic() > deadline:
                 break
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.005)
         names = set(step.servers)
         mine = [
             e

@@ -235,12 +235,16 @@ def _checker(request: Request) -> Action:
     return Say(f"Checked {request.text}: the claim holds, two independent sources agree.")
 
 
+def _planner(request: Request) -> Action:
+    return Give(HANDOFF, "handoff")
+
+
 BEHAVIOURS = {
     "assistant": _assistant,
     "coder": _coder,
     "scout": _scout,
     "checker": _checker,
-    "planner": lambda request: Give(HANDOFF, "handoff"),
+    "planner": _planner,
 }
 
 

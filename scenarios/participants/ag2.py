@@ -175,23 +175,24 @@ def _user(name: str) -> ConversableAgent:
 class Caller:
     """A local AG2 agent that chats with remote agents, each an `A2AConversableAgent`.
 
-    One conversation is one chat: its first message starts it (`clear_history=True`), the
-    next ones go on with it.
+    One conversation is one chat: its first message starts a new chat (`clear_history=True`,
+    which also starts a new remote conversation), the next ones go on with it.
     """
 
     def __init__(self, participant: Participant, headers: dict[str, str]) -> None:
         self.participant = participant
         self.headers = headers
-        self._chats: dict[tuple[str, str], tuple[ConversableAgent, Any]] = {}
-        self._remotes: list[Any] = []
+        self.user = _user(participant.name)
+        self._remotes: dict[str, Any] = {}
+        self._threads: dict[str, str] = {}  # url -> the conversation its chat holds
 
     async def _remote(self, url: str, name: str | None = None) -> Any:
-        # from_a2a reads the card with a blocking call: keep it off the event loop.
-        remote = await asyncio.to_thread(
-            bridges.from_a2a, url, framework="ag2", name=name, headers=self.headers
-        )
-        self._remotes.append(remote)
-        return remote
+        if url not in self._remotes:
+            # from_a2a reads the card with a blocking call: keep it off the event loop.
+            self._remotes[url] = await asyncio.to_thread(
+                bridges.from_a2a, url, framework="ag2", name=name, headers=self.headers
+            )
+        return self._remotes[url]
 
     async def send(
         self,
@@ -203,14 +204,18 @@ class Caller:
         output: str | None = None,
         on_delta: OnDelta | None = None,
     ) -> Answer:
-        fresh = (url, thread) not in self._chats
-        if fresh:
-            self._chats[(url, thread)] = (_user(self.participant.name), await self._remote(url))
-        user, remote = self._chats[(url, thread)]
+        remote = await self._remote(url)
+        fresh = self._threads.get(url) != thread
+        self._threads[url] = thread
         console = _Console(on_delta)
         with IOStream.set_default(console):
-            result = await user.a_initiate_chat(
-                remote, message=_content(message), max_turns=1, clear_history=fresh, silent=True
+            result = await self.user.a_initiate_chat(
+                remote,
+                # AG2 takes a message dict here (for multimodal content), though typed str.
+                message=_content(message),  # type: ignore[arg-type]
+                max_turns=1,
+                clear_history=fresh,
+                silent=True,
             )
         reply = result.chat_history[-1] if result.chat_history else {}
         content = reply.get("content")
@@ -239,7 +244,7 @@ class Caller:
         return Answer(text=last, deltas=console.deltas, native="ChatResult", chat=chat)
 
     async def aclose(self) -> None:
-        for remote in self._remotes:
+        for remote in self._remotes.values():
             await remote.aclose()
 
 

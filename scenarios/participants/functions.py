@@ -86,18 +86,25 @@ def _parts(message: Message) -> list[Part]:
 
 
 class Caller:
-    """Calls agents through `RemoteFunction`, one per conversation."""
+    """Calls agents through `RemoteFunction`: one per agent, keeping one conversation at a
+    time; a new conversation starts with `new_conversation()`."""
 
     def __init__(self, participant: Participant, headers: dict[str, str]) -> None:
         self.participant = participant
         self.headers = headers
-        self._functions: dict[tuple[str, str], RemoteFunction] = {}
+        self._functions: dict[str, RemoteFunction] = {}
+        self._threads: dict[str, str] = {}  # url -> the conversation its function holds
 
     def _function(self, url: str, thread: str) -> RemoteFunction:
-        if (url, thread) not in self._functions:
-            fn = bridges.from_a2a(url, framework="functions", headers=self.headers)
-            self._functions[(url, thread)] = fn
-        return self._functions[(url, thread)]
+        if url not in self._functions:
+            self._functions[url] = bridges.from_a2a(
+                url, framework="functions", headers=self.headers
+            )
+        fn = self._functions[url]
+        if self._threads.setdefault(url, thread) != thread:
+            fn.remote.new_conversation()
+            self._threads[url] = thread
+        return fn
 
     async def send(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from langchain_core.messages import (
     HumanMessage,
     ToolMessage,
 )
+from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool
@@ -80,7 +82,7 @@ class ScriptedChatModel(GenericFakeChatModel):
     tool_names: list[str] = Field(default_factory=list)
     notes: Any = None
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:  # type: ignore[override]
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:
         names = [convert_to_openai_tool(t)["function"]["name"] for t in tools]
         return self.model_copy(update={"tool_names": names})
 
@@ -122,7 +124,8 @@ class ScriptedChatModel(GenericFakeChatModel):
             return
         if answer.tool_calls:
             calls = [
-                {**c, "args": _json(c["args"]), "index": i} for i, c in enumerate(answer.tool_calls)
+                tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
+                for i, c in enumerate(answer.tool_calls)
             ]
             yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=calls))
             return
@@ -131,12 +134,6 @@ class ScriptedChatModel(GenericFakeChatModel):
                 await run_manager.on_llm_new_token(piece)
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
             await asyncio.sleep(0)
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
 
 
 async def _stall(notes: Notes | None, action: Stall) -> None:

@@ -173,11 +173,12 @@ class Caller:
     def __init__(self, participant: Participant, headers: dict[str, str]) -> None:
         self.participant = participant
         self.headers = headers
-        self._agents: dict[tuple[str, str, str | None], Agent[None, Any]] = {}
+        self._agents: dict[tuple[str, str | None], Agent[None, Any]] = {}
         self._histories: dict[tuple[str, str], list[ai.ModelMessage]] = {}
 
-    def _agent(self, url: str, thread: str, output: str | None) -> Agent[None, Any]:
-        key = (url, thread, output)
+    def _agent(self, url: str, output: str | None) -> Agent[None, Any]:
+        # One agent per remote and output type; a run without history starts a conversation.
+        key = (url, output)
         if key not in self._agents:
             self._agents[key] = bridges.from_a2a(
                 url,
@@ -198,7 +199,7 @@ class Caller:
         output: str | None = None,
         on_delta: OnDelta | None = None,
     ) -> Answer:
-        agent = self._agent(url, thread, output)
+        agent = self._agent(url, output)
         history = self._histories.get((url, thread))
         answer = Answer()
         try:
