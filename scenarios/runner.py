@@ -21,6 +21,7 @@ from bridges.testing import running
 from scenarios.expectations import NoteSeen, Outcome
 from scenarios.model import Answer, Participant, Scenario, Step
 from scenarios.participants import (
+    REAL_MODELS,
     Caller,
     build_caller,
     build_server,
@@ -178,6 +179,9 @@ class _ScenarioRun:
         for p in self.scenario.participants:
             if not p.open_ended or p.name in self.problems:
                 continue
+            if p.framework not in REAL_MODELS:
+                self.remarks.append(f"{p.name} kept its script: {p.framework} takes no model")
+                continue
             problem = model_problem(self.model)
             if problem is None:
                 self.models[p.name] = self.model
@@ -185,30 +189,41 @@ class _ScenarioRun:
                 self.remarks.append(f"{p.name} kept its script instead of {self.model}: {problem}")
 
     async def _start(self, stack: contextlib.ExitStack, tmp: Path) -> None:
-        for p in self.scenario.participants:
-            if p.name in self.problems:
-                continue
-            try:
-                if p.role == "server":
-                    self.urls[p.name] = await self._serve(p, stack, tmp)
-                else:
+        """Start every server at once (a child process takes seconds to import), and build
+        every caller; a participant that cannot start fails its own steps only."""
+        playing = [p for p in self.scenario.participants if p.name not in self.problems]
+        servers = [p for p in playing if p.role == "server"]
+        started = await asyncio.gather(
+            *(self._serve(p, stack, tmp) for p in servers), return_exceptions=True
+        )
+        for p, url in zip(servers, started, strict=True):
+            if isinstance(url, BaseException):
+                self.problems[p.name] = f"{p.name} could not start: {type(url).__name__}: {url}"
+            else:
+                self.urls[p.name] = url
+        for p in playing:
+            if p.role == "caller":
+                try:
                     self.callers[p.name] = build_caller(p, {CALLER_HEADER: p.name})
-            except Exception as exc:  # one participant that cannot start fails its steps only
-                self.problems[p.name] = f"{p.name} could not start: {type(exc).__name__}: {exc}"
+                except Exception as exc:
+                    self.problems[p.name] = f"{p.name} could not start: {type(exc).__name__}: {exc}"
 
     async def _serve(self, p: Participant, stack: contextlib.ExitStack, tmp: Path) -> str:
         model = self.models.get(p.name)
+        server: contextlib.AbstractContextManager[str]
         if self.isolation == "process":
             record = tmp / f"{p.name}.jsonl"
             self.transcript.follow(record)
-            url: str = await asyncio.to_thread(stack.enter_context, _child(p, model, record))
-            return url
+            server = _child(p, model, record)
+        else:
 
-        def notes(text: str) -> None:
-            self.transcript.note(p.name, text)
+            def notes(text: str) -> None:
+                self.transcript.note(p.name, text)
 
-        app = serve_app(p, build_server(p, notes, model), self.transcript)
-        url = await asyncio.to_thread(stack.enter_context, running(app))
+            server = running(serve_app(p, build_server(p, notes, model), self.transcript))
+        url = await asyncio.to_thread(server.__enter__)
+        # Pushed from the event loop's thread, one at a time: the stack is not thread-safe.
+        stack.push(server.__exit__)
         return url
 
     async def _step(self, index: int, step: Step) -> StepResult:

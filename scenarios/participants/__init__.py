@@ -20,6 +20,7 @@ from bridges.registry import adapter_named
 from scenarios.model import Answer, Message, Participant
 
 __all__ = [
+    "REAL_MODELS",
     "Caller",
     "Notes",
     "build_caller",
@@ -33,6 +34,9 @@ Notes = Callable[[str], None]
 """How a served agent reports what happens to its run (`run started`, `run cancelled`, ...)."""
 
 OnDelta = Callable[[str], None]
+
+REAL_MODELS = frozenset({"pydantic_ai", "ag2"})
+"""The frameworks whose served participants can run on a real model instead of the script."""
 
 # Environment variables holding each provider's key, for `--model provider:name`.
 PROVIDER_KEYS = {

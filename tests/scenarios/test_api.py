@@ -86,7 +86,7 @@ def test_unknown_name() -> None:
         scenarios.run("nope")
 
 
-def test_a_model_without_its_key_leaves_the_script_in_place(
+def test_a_model_for_a_framework_without_models_leaves_the_script_in_place(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -101,12 +101,38 @@ def test_a_model_without_its_key_leaves_the_script_in_place(
         steps=(Step("caller", ("server",), (Message("echo hi"),), expect=(Contains("echo: hi"),)),),
     )
     report = scenarios.run(scenario, model="openai:gpt-4o-mini")
-    result = report["modelled"]
     assert report.ok
+    assert report["modelled"].remarks == ["server kept its script: functions takes no model"]
+    assert report["modelled"].participants[0]["model"] is None
+
+
+def test_a_model_without_its_key_leaves_the_script_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    coder = Participant("coder", "pydantic_ai", "server", behaviour="coder", open_ended=True)
+    scenario = Scenario(
+        name="keyless",
+        title="No key",
+        description="The coder stays scripted, so its deterministic checks still count.",
+        participants=(coder, Participant("caller", "functions", "caller")),
+        steps=(
+            Step(
+                "caller",
+                ("coder",),
+                (Message("write add with type hints"),),
+                expect=(Contains("def add(a: int, b: int) -> int:", deterministic=True),),
+            ),
+        ),
+    )
+    report = scenarios.run(scenario, model="openai:gpt-4o-mini")
+    result = report["keyless"]
+    if result.status == "skipped":
+        pytest.skip(result.reason)
     assert result.remarks == [
-        "server kept its script instead of openai:gpt-4o-mini: OPENAI_API_KEY is not set"
+        "coder kept its script instead of openai:gpt-4o-mini: OPENAI_API_KEY is not set"
     ]
-    assert result.participants[0]["model"] is None
+    assert [c.status for c in result.steps[0].checks] == ["passed"]
 
 
 def test_a_missing_framework_skips_its_steps_only(monkeypatch: pytest.MonkeyPatch) -> None:
