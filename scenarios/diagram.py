@@ -107,9 +107,14 @@ def rows(result: ScenarioResult) -> list[Row]:
     return [row for _, group in events for row in group]
 
 
+# Mermaid reads `;` and `#` as syntax, brackets as markup and backticks as Markdown strings.
+_MERMAID_SAFE = str.maketrans(
+    {";": ",", "#": "\uff03", "<": "\u2039", ">": "\u203a", "{": "(", "}": ")", "`": "'"}
+)
+
+
 def _mermaid_text(text: str) -> str:
-    # Mermaid reads `;` and `#` as syntax, and HTML-ish brackets as markup.
-    return re.sub(r"[;#<>{}]", " ", _one_line(text, 80))
+    return _one_line(text, 80).translate(_MERMAID_SAFE)
 
 
 def mermaid(result: ScenarioResult) -> str:

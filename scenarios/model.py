@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -19,6 +18,7 @@ __all__ = [
     "Role",
     "Scenario",
     "Step",
+    "messages",
 ]
 
 FRAMEWORKS = ("functions", "pydantic_ai", "langchain", "ag2")
@@ -153,8 +153,3 @@ class Answer:
 def messages(*items: str | Message) -> tuple[Message, ...]:
     """Messages from plain strings or `Message`s."""
     return tuple(m if isinstance(m, Message) else Message(m) for m in items)
-
-
-def servers(names: str | Sequence[str]) -> tuple[str, ...]:
-    """One server name or several, as a tuple."""
-    return (names,) if isinstance(names, str) else tuple(names)

@@ -235,11 +235,12 @@ def _html_step(step: StepResult) -> str:
     reason = f'<div class="muted">{escape(step.reason)}</div>' if step.reason else ""
     # Failed steps show their checks; passed ones keep them folded, the table stays short.
     fold = "<details open>" if step.status == "failed" else "<details>"
+    count = f"{len(step.checks)} check" + ("" if len(step.checks) == 1 else "s")
     return (
         f'<tr class="step {step.status}"><td>{step.index}</td><td>{escape(step.label)}</td>'
         f"<td>{escape(step.caller)} → {escape(', '.join(step.servers))}</td><td>{said}</td>"
         f"<td>{_badge(step.status)} {step.duration_ms:.0f} ms{reason}"
-        f'{fold}<summary>{len(step.checks)} checks</summary><ul class="checks">{checks}</ul>'
+        f'{fold}<summary>{count}</summary><ul class="checks">{checks}</ul>'
         f"</details>{answers}</td></tr>"
     )
 
