@@ -52,6 +52,7 @@ from bridges import (
     build_app,
     card_options,
 )
+from bridges.conversation import without_renderings
 
 __all__ = ["A2AConversableAgent", "AG2Runner", "from_a2a", "handles", "to_a2a"]
 
@@ -93,7 +94,7 @@ def _content_item(part: Part) -> dict[str, Any]:
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
     if isinstance(part, DataPart):
-        return {"type": "text", "text": json.dumps(part.data)}
+        return {"type": "text", "text": json.dumps(part.data, ensure_ascii=False)}
     media = part.media_type or ""
     if media.startswith("image/"):
         return {"type": "image_url", "image_url": {"url": _data_uri(part)}}
@@ -108,7 +109,7 @@ def _content_item(part: Part) -> dict[str, Any]:
 
 def _content(parts: Sequence[Part]) -> str | list[dict[str, Any]]:
     """Parts as message content: plain text, or a list of items when there is an image."""
-    items = [_content_item(p) for p in parts]
+    items = [_content_item(p) for p in without_renderings(parts)]
     if any(item["type"] != "text" for item in items):
         return items
     return "\n".join(item["text"] for item in items)

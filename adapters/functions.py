@@ -61,11 +61,13 @@ class FunctionRunner:
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.fn = fn
         self.wants_text = _wants_text(fn)
+        # A callable object is judged by its __call__ method.
+        self._target = fn if inspect.isroutine(fn) else type(fn).__call__
 
     async def run(self, conversation: Conversation) -> AsyncGenerator[Event, Turn | None]:
         arg: Any = conversation.text if self.wants_text else conversation
         fn = self.fn
-        if inspect.isasyncgenfunction(fn) or inspect.isasyncgenfunction(getattr(fn, "__call__", None)):
+        if inspect.isasyncgenfunction(self._target):
             gen = fn(arg)
             sent: Any = None
             while True:
@@ -74,19 +76,18 @@ class FunctionRunner:
                 except StopAsyncIteration:
                     return
                 sent = yield (TextDelta(item) if isinstance(item, str) else _reply(item))
-        elif inspect.isgeneratorfunction(fn):
+        elif inspect.isgeneratorfunction(self._target):
             items = iter(fn(arg))
             done = object()
             while (item := await anyio.to_thread.run_sync(next, items, done)) is not done:
                 yield TextDelta(item) if isinstance(item, str) else _reply(item)
         else:
-            if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-                getattr(fn, "__call__", None)
-            ):
+            if inspect.iscoroutinefunction(self._target):
                 result = await fn(arg)
             else:
                 result = await anyio.to_thread.run_sync(fn, arg)
             yield _reply("" if result is None else result)
+
 
 def to_a2a(agent: Callable[..., Any], **options: Any) -> Starlette:
     """Serve a plain function as an A2A app."""

@@ -149,9 +149,11 @@ def _scenarios(args: argparse.Namespace) -> int:
         names = console.choose(args.names, args.all)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    isolation = "process" if args.processes else "thread"
     return console.run_scenarios(
-        names, report_dir=args.report, model=args.model, isolation=isolation
+        names,
+        report_dir=args.report,
+        model=args.model,
+        isolation="process" if args.processes else "thread",
     )
 
 

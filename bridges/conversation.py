@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ __all__ = [
     "turn_from_message",
     "turn_from_v03",
     "turn_to_dict",
+    "without_renderings",
 ]
 
 JSON_MEDIA_TYPE = "application/json"
@@ -118,6 +120,26 @@ class Conversation:
 def parts_text(parts: Iterable[Part]) -> str:
     """The text parts joined by newlines."""
     return "\n".join(p.text for p in parts if isinstance(p, TextPart))
+
+
+def without_renderings(parts: Iterable[Part]) -> tuple[Part, ...]:
+    """The parts less any text part that only renders a data part beside it as JSON.
+
+    Servers send structured answers twice, as data and as JSON text for text-only callers; a
+    caller that flattens parts into one string wants the value once.
+    """
+    parts = tuple(parts)
+    data = [p.data for p in parts if isinstance(p, DataPart)]
+
+    def renders(part: Part) -> bool:
+        if not isinstance(part, TextPart) or not data:
+            return False
+        try:
+            return json.loads(part.text) in data
+        except ValueError:
+            return False
+
+    return tuple(p for p in parts if not renders(p))
 
 
 def as_parts(value: str | Part | Sequence[Part] | Any) -> tuple[Part, ...]:

@@ -613,9 +613,7 @@ async def test_orchestrator_delegates_through_a2a_toolset(echo_url: str, person_
 
     def orchestrate(messages: list[ai.ModelMessage], info: AgentInfo) -> ai.ModelResponse:
         seen_tools.update({t.name: t.description or "" for t in info.function_tools})
-        returns = [
-            p for m in messages for p in m.parts if isinstance(p, ai.ToolReturnPart)
-        ]
+        returns = [p for m in messages for p in m.parts if isinstance(p, ai.ToolReturnPart)]
         if len(returns) < 2:
             message = "first question" if not returns else "second question"
             return ai.ModelResponse([ai.ToolCallPart("echo", {"message": message})])

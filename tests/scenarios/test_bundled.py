@@ -15,15 +15,7 @@ import pytest
 from scenarios import Report, Scenario, bundled
 
 # (scenario, caller, server, label) -> why it fails today.
-KNOWN_FAILURES = {
-    ("mesh", "ag2-caller", "pai-agent", "data"): (
-        "adapters/ag2.py turns a reply of a text part plus a data part (Pydantic AI's "
-        "structured output) into one string: the JSON twice, so it is not one JSON value"
-    ),
-    ("structured-handoff", "clerk", "planner", "handoff"): (
-        "adapters/ag2.py joins the text rendering and the data part of a structured answer"
-    ),
-}
+KNOWN_FAILURES: dict[tuple[str, str, str, str], str] = {}
 
 
 def _step_id(scenario: Scenario, index: int) -> str:
