@@ -17,6 +17,7 @@ from bridges.conversation import (
     turn_from_message,
     turn_from_v03,
     turn_to_dict,
+    without_renderings,
 )
 
 PARTS = [
@@ -82,3 +83,9 @@ def test_as_parts() -> None:
     back = part_from_a2a(part_to_a2a(DataPart({"n": 42, "f": 1.5})))
     assert isinstance(back, DataPart) and type(back.data["n"]) is int and back.data["f"] == 1.5
     assert Turn("user", (TextPart("a"), DataPart(1), TextPart("b"))).text == "a\nb"
+
+
+def test_without_renderings_drops_text_that_repeats_a_data_part() -> None:
+    parts = (TextPart('{"a": 1}'), DataPart({"a": 1}), TextPart("a note"), TextPart("[1]"))
+    assert without_renderings(parts) == (DataPart({"a": 1}), TextPart("a note"), TextPart("[1]"))
+    assert without_renderings((TextPart("{}"),)) == (TextPart("{}"),)
