@@ -5,8 +5,9 @@ Served (`to_a2a`): any Runnable, such as a chat model, an LCEL chain or a LangGr
 its input schema: a list of messages, `{"messages": [...]}`, a string, or a dict with one
 text key (and, optionally, one messages key that gets the earlier turns); `input_key` names
 the key that takes the new message when the schema does not tell. Its output becomes the
-answer: a message's content, a string, a graph state's last message (plus its
-`structured_response`), the `output_key` value of a dict, or any other value as a data part.
+answer: a message's content, a string, a graph state's last message (or, when it has a
+`structured_response`, its last AI message and that data), the `output_key` value of a dict,
+or any other value as a data part.
 Tokens are streamed as they are produced (`astream`; `stream_mode="messages"` for graphs).
 The config's `thread_id` is the contextId: a graph with a checkpointer keeps its own memory
 under it, and a LangGraph `interrupt()` asks the caller (A2A input-required); every other
@@ -180,13 +181,15 @@ def _output_parts(output: Any, output_key: str | None) -> tuple[Part, ...]:
         if output_key not in output:
             raise KeyError(f"the output has no key {output_key!r}; it has {sorted(output)}")
         return _value_parts(output[output_key])
-    if "messages" in output:
-        parts = _value_parts(output["messages"])
-        # create_agent / create_react_agent put a `response_format` answer here.
-        if output.get("structured_response") is not None:
-            parts += (DataPart(to_jsonable_python(output["structured_response"])),)
-        return parts
-    return _value_parts(output)
+    if "messages" not in output:
+        return _value_parts(output)
+    # create_agent / create_react_agent put a `response_format` answer here.
+    structured = output.get("structured_response")
+    if structured is None:
+        return _value_parts(output["messages"])
+    # create_agent ends on the tool message that returned it: the words are the model's.
+    said = next((m for m in reversed(output["messages"]) if isinstance(m, AIMessage)), None)
+    return (*_value_parts(said), DataPart(to_jsonable_python(structured)))
 
 
 # --- the server direction ---

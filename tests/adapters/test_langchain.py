@@ -1,6 +1,7 @@
-"""The LangChain adapter, against real servers on loopback: Runnables and LangGraph graphs served
-over A2A and answered by the a2a-sdk client, `RemoteAgent` and `A2ARunnable`; remote agents
-(ours and fasta2a's) used as LangChain Runnables, tools and LangGraph nodes."""
+"""The LangChain adapter, against real servers on loopback: Runnables, LangGraph graphs and
+`create_agent` agents served over A2A and answered by the a2a-sdk client, `RemoteAgent` and
+`A2ARunnable`; remote agents (ours and fasta2a's) used as LangChain Runnables, tools and
+LangGraph nodes."""
 
 from __future__ import annotations
 
@@ -199,17 +200,36 @@ def graph() -> Runnable[Any, Any]:
     return messages_graph(ScriptedModel(), checkpointer=InMemorySaver())
 
 
-def weather_agent(**options: Any) -> Runnable[Any, Any]:
-    """A LangGraph ReAct agent with a tool; `response_format` asks for structured output."""
+def v1_agent(model: BaseChatModel, **options: Any) -> Runnable[Any, Any]:
+    """LangChain v1's `create_agent` with the weather tool and a checkpointer."""
+    pytest.importorskip("langchain.agents")
+    from langchain.agents import create_agent
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    return create_agent(model, tools=[get_weather], checkpointer=InMemorySaver(), **options)
+
+
+GET_WEATHER_CALL = AIMessage(
+    "", tool_calls=[{"name": "get_weather", "args": {"city": "Paris"}, "id": "call-1"}]
+)
+WEATHER_WORDS = "It is 21 degrees in Paris."
+
+
+def weather_agent(builder: str = "create_react_agent", **options: Any) -> Runnable[Any, Any]:
+    """A ReAct agent that calls its tool, then answers; built by LangGraph's
+    `create_react_agent` or LangChain v1's `create_agent`. `response_format` asks for
+    structured output: a last model call for the first, a tool call with the answer for the
+    second."""
     pytest.importorskip("langgraph")
     from langgraph.checkpoint.memory import InMemorySaver
     from langgraph.prebuilt import create_react_agent
 
-    tool_call = AIMessage(
-        "", tool_calls=[{"name": "get_weather", "args": {"city": "Paris"}, "id": "call-1"}]
-    )
-    script = [tool_call, AIMessage("It is 21 degrees in Paris.")]
-    if options.get("response_format"):
+    structured = bool(options.get("response_format"))
+    if builder == "create_agent":
+        answer = AIMessage(WEATHER_WORDS, tool_calls=WEATHER_CALL.tool_calls if structured else [])
+        return v1_agent(ScriptedModel(script=[GET_WEATHER_CALL, answer]), **options)
+    script = [GET_WEATHER_CALL, AIMessage(WEATHER_WORDS)]
+    if structured:
         script.append(WEATHER_CALL)
     model = ScriptedModel(script=script)
     return create_react_agent(model, [get_weather], checkpointer=InMemorySaver(), **options)
@@ -219,9 +239,11 @@ AGENTS: dict[str, Callable[[], Runnable[Any, Any]]] = {
     "chat_model": chat_model,
     "chain": chain,
     "graph": graph,
+    # A `create_agent` agent whose model answers without calling its tool.
+    "create_agent": lambda: v1_agent(ScriptedModel()),
 }
 
-# The same three, shaped for structured output.
+# The same kinds, shaped for structured output.
 STRUCTURED: dict[str, Callable[[], Runnable[Any, Any]]] = {
     "chat_model": lambda: ScriptedModel(script=[WEATHER_CALL]).with_structured_output(Weather),
     "chain": lambda: (
@@ -230,6 +252,7 @@ STRUCTURED: dict[str, Callable[[], Runnable[Any, Any]]] = {
         | JsonOutputParser()
     ),
     "graph": lambda: weather_agent(response_format=Weather),
+    "create_agent": lambda: weather_agent("create_agent", response_format=Weather),
 }
 
 
@@ -488,16 +511,19 @@ async def test_structured_output_is_a_data_part(kind: str, client: str) -> None:
             await caller.aclose()
     assert answer.state == "completed"
     assert answer.data == WEATHER
-    # The agent also says it in words; the chain and the model only return the data.
-    assert answer.text == ("It is 21 degrees in Paris." if kind == "graph" else "")
+    # The agents also say it in words; the chain and the model only return the data.
+    assert answer.text == (WEATHER_WORDS if kind in ("graph", "create_agent") else "")
 
 
 # --- the server direction, further ---
 
 
 @pytest.mark.anyio
-async def test_agent_tools_are_card_skills() -> None:
-    with running(to_a2a(weather_agent(), name="weather")) as url:
+@pytest.mark.parametrize("builder", ["create_react_agent", "create_agent"])
+async def test_agent_tools_are_card_skills_and_run(builder: str) -> None:
+    # The tool that returns the structured output is the agent's own, not a skill.
+    agent = weather_agent(builder, response_format=Weather)
+    with running(to_a2a(agent, name="weather")) as url:
         async with RemoteAgent(url) as remote:
             card = await remote.card()
             reply = await remote.send("weather in Paris?")
@@ -505,7 +531,12 @@ async def test_agent_tools_are_card_skills() -> None:
     assert [(s.name, s.description) for s in card.skills] == [
         ("get_weather", "Get the current weather in a city.")
     ]
-    assert reply.text == "It is 21 degrees in Paris."
+    assert (reply.state, reply.text, reply.data) == ("completed", WEATHER_WORDS, WEATHER)
+    # The tool really ran, in the graph's thread for the task's context.
+    thread = {"configurable": {"thread_id": reply.context_id}}
+    state = await agent.aget_state(thread)  # type: ignore[attr-defined]
+    results = [(m.name, m.content) for m in state.values["messages"] if m.type == "tool"]
+    assert ("get_weather", "21 degrees in Paris") in results
 
 
 def test_input_shape_is_found_and_overridable() -> None:
