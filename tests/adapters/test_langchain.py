@@ -216,14 +216,13 @@ WEATHER_WORDS = "It is 21 degrees in Paris."
 
 
 def weather_agent(builder: str = "create_react_agent", **options: Any) -> Runnable[Any, Any]:
-    """A ReAct agent that calls its tool, then answers; built by LangGraph's
-    `create_react_agent` or LangChain v1's `create_agent`. `response_format` asks for
-    structured output: a last model call for the first, a tool call with the answer for the
-    second."""
+    """A ReAct agent (`create_react_agent` or `create_agent`) that calls its tool, then answers."""
     pytest.importorskip("langgraph")
     from langgraph.checkpoint.memory import InMemorySaver
     from langgraph.prebuilt import create_react_agent
 
+    # `response_format`: create_agent's model calls the output tool with its answer;
+    # create_react_agent's makes one more call for it.
     structured = bool(options.get("response_format"))
     if builder == "create_agent":
         answer = AIMessage(WEATHER_WORDS, tool_calls=WEATHER_CALL.tool_calls if structured else [])
