@@ -26,8 +26,8 @@ SHORT = {"functions": "fn", "pydantic_ai": "pai", "langchain": "lc", "ag2": "ag2
 PIXEL_FILE = File("pixel.png", "image/png", PIXEL)
 
 
-def _server(framework: str) -> Participant:
-    return Participant(f"{SHORT[framework]}-agent", framework, "server")
+def _server(framework: str, behaviour: str = "assistant") -> Participant:
+    return Participant(f"{SHORT[framework]}-agent", framework, "server", behaviour=behaviour)
 
 
 def _caller(framework: str) -> Participant:
@@ -135,22 +135,22 @@ def structured_handoff() -> Scenario:
     )
 
 
-CLARIFY_SERVERS = ("functions", "ag2")
+CLARIFY_SERVERS = ("functions", "langchain", "ag2")
 
 
 def clarify() -> Scenario:
     """A served agent asks; the caller answers in the same task; the task completes."""
-    servers = [_server(fw) for fw in CLARIFY_SERVERS]
+    servers = [_server(fw, "clarifier") for fw in CLARIFY_SERVERS]
     callers = [_caller(fw) for fw in FRAMEWORKS]
     return Scenario(
         name="clarify",
         title="Clarify: input-required, answered in the same task",
         description=(
-            "Agents that can ask (a plain function yielding InputRequired, an AG2 agent asking "
-            "for human input) are asked to plan a trip; each framework's caller gets the "
-            "question natively, answers it, and the same task completes. Pydantic AI and "
-            "LangChain agents have no way to ask through their adapters (LangChain's needs a "
-            "LangGraph interrupt), so they are not served here."
+            "Agents that can ask (a plain function yielding InputRequired, a LangGraph graph "
+            "calling interrupt() with a checkpointer, an AG2 agent asking for human input) are "
+            "asked to plan a trip; each framework's caller gets the question natively, answers "
+            "it, and the same task completes. Pydantic AI agents have no way to ask through "
+            "their adapter, so they are not served here; the LangChain one needs langgraph."
         ),
         participants=(*servers, *callers),
         steps=tuple(

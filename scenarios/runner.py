@@ -26,6 +26,7 @@ from scenarios.participants import (
     build_caller,
     build_server,
     missing,
+    missing_package,
     model_problem,
 )
 from scenarios.results import Check, Report, ScenarioResult, Status, StepResult
@@ -154,6 +155,8 @@ class _ScenarioRun:
         for p in self.scenario.participants:
             if missing(p.framework) is not None:
                 self.problems[p.name] = f"{p.framework} not installed"
+            elif (package := missing_package(p)) is not None:
+                self.problems[p.name] = f"{p.name} needs {package}, not installed"
         self._choose_models()
         steps: list[StepResult] = []
         with tempfile.TemporaryDirectory(prefix="a2a-scenario-") as tmp:

@@ -241,6 +241,9 @@ def _planner(request: Request) -> Action:
 
 BEHAVIOURS = {
     "assistant": _assistant,
+    # The assistant, served in a shape that can ask its caller (for LangChain, a LangGraph
+    # graph whose node calls `interrupt()`; the other frameworks' agents ask as they are).
+    "clarifier": _assistant,
     "coder": _coder,
     "scout": _scout,
     "checker": _checker,

@@ -4,7 +4,8 @@ models, and callers that use the framework's native remote type from its adapter
 One module per framework (`functions`, `pydantic_ai`, `langchain`, `ag2`), each with the same
 small shape: `server(participant, notes, model)` returns the native agent to serve, and
 `Caller(participant, headers)` talks to served agents. A framework that is not installed is
-reported by `missing`, and its module is never imported.
+reported by `missing`, and its module is never imported; a package that one behaviour needs
+beyond its framework (`NEEDS`), by `missing_package`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bridges.registry import adapter_named
 from scenarios.model import Answer, Message, Participant
 
 __all__ = [
+    "NEEDS",
     "REAL_MODELS",
     "Caller",
     "Notes",
@@ -27,6 +29,7 @@ __all__ = [
     "build_server",
     "cancel_after_first_delta",
     "missing",
+    "missing_package",
     "model_problem",
 ]
 
@@ -37,6 +40,10 @@ OnDelta = Callable[[str], None]
 
 REAL_MODELS = frozenset({"pydantic_ai", "ag2"})
 """The frameworks whose served participants can run on a real model instead of the script."""
+
+NEEDS = {("langchain", "clarifier"): "langgraph"}
+"""(framework, behaviour) → the package it needs beyond the framework's adapter: a LangChain
+agent asks its caller through a LangGraph `interrupt()`."""
 
 # Environment variables holding each provider's key, for `--model provider:name`.
 PROVIDER_KEYS = {
@@ -84,6 +91,18 @@ def missing(framework: str) -> str | None:
         adapter_named(framework)
     except ImportError as exc:
         return f"not installed: {exc}"
+    return None
+
+
+def missing_package(participant: Participant) -> str | None:
+    """The package `participant`'s behaviour needs (see `NEEDS`), if it is not installed."""
+    package = NEEDS.get((participant.framework, participant.behaviour))
+    if package is None:
+        return None
+    try:
+        importlib.import_module(package)
+    except ImportError:
+        return package
     return None
 
 

@@ -1,6 +1,7 @@
 """LangChain participants: a chain on langchain-core's fake chat model, answering from the
-script, and callers on `A2ARunnable` (the adapter's `from_a2a`), including a tool-calling agent
-whose tools are remote agents (`A2ARunnable(...).as_tool()`)."""
+script (or, for the `clarifier`, a LangGraph graph around it that asks through `interrupt()`),
+and callers on `A2ARunnable` (the adapter's `from_a2a`), including a tool-calling agent whose
+tools are remote agents (`A2ARunnable(...).as_tool()`)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from scenarios.script import (
     Request,
     Stall,
     Verdict,
+    after_answer,
     chunks,
     lead_answer,
     respond,
@@ -159,12 +161,36 @@ def _lead(messages: list[BaseMessage], tools: list[str]) -> AIMessage:
     return AIMessage(content=lead_answer(topic, [(str(m.name), str(m.content)) for m in results]))
 
 
+def _asking_graph(participant: Participant, chat: ScriptedChatModel) -> Runnable[Any, Any]:
+    """A LangGraph graph: `interrupt()` when the script asks, else the chat model answers."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.types import interrupt
+
+    async def answer(state: MessagesState) -> dict[str, list[BaseMessage]]:
+        action = respond(participant.behaviour, _request(state["messages"]))
+        if isinstance(action, Ask):
+            # The first run stops here; the resumed run gets the caller's answer back.
+            reply = str(interrupt(action.question))
+            return {"messages": [AIMessage(content=after_answer(action.question, reply))]}
+        return {"messages": [await chat.ainvoke(state["messages"])]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "answer")
+    # The checkpointer keeps each thread, and a question waiting in it for the answer.
+    return builder.compile(checkpointer=InMemorySaver(), name=participant.name)
+
+
 def server(participant: Participant, notes: Notes, model: str | None) -> Runnable[Any, Any]:
     """A chain that routes each request to the chat model, or to the same model with
-    structured output when the script answers with data."""
+    structured output when the script answers with data; the `clarifier` is a graph that can
+    ask (it needs langgraph)."""
     if model is not None:
         raise ValueError("the LangChain participants run on the scripted chat model only")
     chat = ScriptedChatModel(behaviour=participant.behaviour, notes=notes)
+    if participant.behaviour == "clarifier":
+        return _asking_graph(participant, chat)
     structured = chat.with_structured_output(Verdict)
 
     def route(messages: list[BaseMessage]) -> Runnable[Any, Any]:

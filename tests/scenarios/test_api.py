@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 
@@ -161,3 +162,28 @@ def test_a_missing_framework_skips_its_steps_only(monkeypatch: pytest.MonkeyPatc
     assert [s.status for s in result.steps] == ["passed", "skipped"]
     assert result.steps[1].reason == "ag2 not installed"
     assert report.ok and result.status == "passed"
+
+
+def test_a_missing_langgraph_skips_the_asking_langchain_agent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("langchain_core")
+    monkeypatch.setitem(sys.modules, "langgraph", None)  # `import langgraph` fails
+    scenario = Scenario(
+        name="no-langgraph",
+        title="LangChain without LangGraph",
+        description="The LangChain clarifier needs langgraph; the plain function still runs.",
+        participants=(
+            Participant("lc-agent", "langchain", "server", behaviour="clarifier"),
+            Participant("fn-agent", "functions", "server", behaviour="clarifier"),
+            Participant("fn", "functions", "caller"),
+        ),
+        steps=(
+            Step("fn", ("lc-agent",), (Message("plan a trip"),), expect=(FinalState("completed"),)),
+            Step("fn", ("fn-agent",), (Message("echo a"),), expect=(Contains("echo: a"),)),
+        ),
+    )
+    result = scenarios.run(scenario)["no-langgraph"]
+    assert [s.status for s in result.steps] == ["skipped", "passed"]
+    assert result.steps[0].reason == "lc-agent needs langgraph, not installed"
+    assert result.status == "passed"
