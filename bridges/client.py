@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import re
+import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,9 +85,15 @@ class _PatchedStream(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Building one takes ~20 ms; every transport would otherwise build its own, even for http.
+    return httpx.create_ssl_context()
+
+
 class _TolerantTransport(httpx.AsyncBaseTransport):
     def __init__(self) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
+        self._inner = httpx.AsyncHTTPTransport(verify=_ssl_context())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
