@@ -148,13 +148,14 @@ class _Limits:
             scope["user"] = SimpleUser(user)
             scope["auth"] = None
         length = request.headers.get("content-length")
-        if length is not None and length.isdigit():
-            if int(length) > self.max_body_bytes:
-                await self._too_large(scope, receive, send)
-                return
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        # A chunked body is read here first: the SDK turns any error while reading into -32603.
+        # The body is read here first: the SDK answers -32603 to an error while it reads a body
+        # and HTTP 500 to a REST body that is not UTF-8.
         body = bytearray()
         while True:
             message = await receive()
@@ -166,6 +167,11 @@ class _Limits:
                 return
             if not message.get("more_body", False):
                 break
+        try:
+            bytes(body).decode()
+        except UnicodeDecodeError:
+            await _not_utf8(scope["path"])(scope, receive, send)
+            return
         await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -187,6 +193,15 @@ class _Limits:
         return next(
             (user for known, user in self.auth.items() if hmac.compare_digest(token, known)), None
         )
+
+
+def _not_utf8(path: str) -> Response:
+    message = "the request body is not valid UTF-8 JSON"
+    if path == "/":
+        return _error(200, -32700, message)  # JSON-RPC reports parse errors in the body
+    return JSONResponse(
+        {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": message}}, 400
+    )
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -112,3 +112,12 @@ def test_missing_version_header_is_read_as_0_3(url: str) -> None:
     )
     assert response.status_code == 200
     assert response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "path,status", [("/", 200), ("/message:send", 400), ("/v1/message:send", 400)]
+)
+def test_body_that_is_not_utf8(url: str, path: str, status: int) -> None:
+    response = httpx.post(url + path, content=b'{"x": "\xff\xfe"}', headers=V1, timeout=10)
+    assert response.status_code == status
+    assert "UTF-8" in response.text and "Traceback" not in response.text
