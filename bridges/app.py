@@ -261,6 +261,5 @@ def build_app(
     routes += create_rest_routes(handler, enable_v0_3_compat=True)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(_Limits, max_body_bytes=max_body_bytes, auth=auth)
-    app.state.card = base_card
     app.state.runner = runner
     return app

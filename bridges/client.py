@@ -33,6 +33,7 @@ from a2a.types import (
 from a2a.utils.constants import TransportProtocol
 
 from bridges._sync import iterate_sync, run_sync
+from bridges.app import CARD_PATHS
 from bridges.conversation import Part, TextPart, Turn, as_parts, message_from_turn, part_from_a2a
 from bridges.errors import (
     NotAnA2AServer,
@@ -45,7 +46,6 @@ from bridges.runner import Reply, TextDelta
 
 __all__ = ["RemoteAgent", "state_name"]
 
-CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
 TERMINAL = {"completed", "failed", "canceled", "rejected"}
 INTERRUPTED = {"input-required", "auth-required"}
 
@@ -288,19 +288,10 @@ class RemoteAgent:
     async def _fetch_card(self, http: httpx.AsyncClient) -> AgentCard:
         last: str = ""
         for path in CARD_PATHS:
-            try:
+            with self._errors():
                 response = await http.get(self.url + path)
-            except httpx.TimeoutException as exc:
-                raise RemoteTimeout(
-                    f"{self.url} did not answer in {self.timeout:g}s", url=self.url
-                ) from exc
-            except httpx.HTTPError as exc:
-                raise RemoteUnreachable(f"cannot reach {self.url}: {exc}", url=self.url) from exc
-            if response.status_code in (401, 403):
-                raise RemoteUnauthorized(
-                    f"{self.url} refused the credentials (HTTP {response.status_code})",
-                    url=self.url,
-                )
+                if response.status_code in (401, 403):
+                    response.raise_for_status()
             if response.status_code == 404:
                 last = "no agent card at /.well-known/agent-card.json or /.well-known/agent.json"
                 continue
@@ -480,16 +471,24 @@ class RemoteAgent:
         return run_sync(self.card())
 
     def send_sync(
-        self, message: str | Part | Sequence[Part] | Turn, *, context_id: str | None = None
+        self,
+        message: str | Part | Sequence[Part] | Turn,
+        *,
+        context_id: str | None = None,
+        task_id: str | None = None,
     ) -> Reply:
         """Blocking `send`."""
-        return run_sync(self.send(message, context_id=context_id))
+        return run_sync(self.send(message, context_id=context_id, task_id=task_id))
 
     def stream_sync(
-        self, message: str | Part | Sequence[Part] | Turn, *, context_id: str | None = None
+        self,
+        message: str | Part | Sequence[Part] | Turn,
+        *,
+        context_id: str | None = None,
+        task_id: str | None = None,
     ) -> Iterator[TextDelta | Reply]:
         """Blocking `stream`: deltas as they arrive, then the reply."""
-        return iterate_sync(self.stream(message, context_id=context_id))
+        return iterate_sync(self.stream(message, context_id=context_id, task_id=task_id))
 
     def cancel_sync(self, task_id: str | None = None) -> str:
         """Blocking `cancel`."""
@@ -539,7 +538,7 @@ def _translate(exc: Exception, url: str, timeout: float) -> RemoteAgentError:
             return RemoteUnauthorized(
                 f"{url} refused the credentials (HTTP {c.response.status_code})", url=url
             )
-        if isinstance(c, httpx.ConnectError | httpx.RemoteProtocolError):
+        if isinstance(c, httpx.TransportError):
             return RemoteUnreachable(f"cannot reach {url}: {c}", url=url)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return RemoteAgentError(f"{url}: {text}", url=url)

@@ -139,17 +139,16 @@ class BridgeExecutor(AgentExecutor):
         waiting = self._parked_in.pop(context_id, None)
         if waiting is not None and waiting != task_id and (old := self._parked.pop(waiting, None)):
             await old.aclose()
+        # Read before writing the new turn, so the conversation is exactly history + turn.
+        history = () if gen is not None else tuple(await self.memory.load(owner, context_id))
         await self.memory.append(owner, context_id, [turn])
         if gen is not None:
             step = gen.asend(turn)
         else:
-            turns = tuple(await self.memory.load(owner, context_id))
             conversation = Conversation(
                 context_id=context_id,
                 task_id=task_id,
-                turns=turns
-                if turns and turns[-1].message_id == turn.message_id
-                else (*turns, turn),
+                turns=(*history, turn),
                 user=user.user_name if user.is_authenticated else None,
                 metadata=context.metadata,
             )

@@ -17,6 +17,7 @@ from google.protobuf.message import Message as ProtoMessage
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
+from bridges.app import CARD_PATHS
 from bridges.client import state_name
 from bridges.conversation import DataPart, Part, TextPart, part_from_a2a, part_from_v03
 
@@ -36,7 +37,6 @@ CALLER_HEADER = "x-a2a-scenario-caller"
 """The header each scenario caller sends, naming itself, so an exchange knows who called."""
 
 MESSAGE_METHODS = ("SendMessage", "SendStreamingMessage", "message/send", "message/stream")
-CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
 
 # The a2a 1.0 JSON-RPC methods, and the type of their result.
 RESULT_TYPES: dict[str, type[ProtoMessage]] = {
