@@ -9,13 +9,13 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeAlias
 
+from bridges._sync import run_sync
 from bridges.registry import adapter_named
 from bridges.testing import running
 from scenarios.expectations import NoteSeen, Outcome
@@ -89,22 +89,8 @@ def run(
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(coro)
-    # Called from async code: run on a loop of our own, in a thread.
-    box: list[Report | BaseException] = []
-    thread = threading.Thread(target=lambda: box.append(_catch(coro)))
-    thread.start()
-    thread.join()
-    if isinstance(box[0], BaseException):
-        raise box[0]
-    return box[0]
-
-
-def _catch(coro: Any) -> Report | BaseException:
-    try:
-        result: Report = asyncio.run(coro)
-        return result
-    except BaseException as exc:
-        return exc
+    # Called from async code: run on the blocking facade's own loop, in its thread.
+    return run_sync(coro)
 
 
 async def arun(
