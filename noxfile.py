@@ -12,7 +12,16 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["tests", "scenarios", "lint", "typecheck", "minimums"]  # bench: by name
+nox.options.sessions = [
+    "tests",
+    "scenarios",
+    "lint",
+    "typecheck",
+    "minimums",
+    "packaging",
+    "interop",  # ~3.5 min on 2 cores, the peers' environments built or kept
+]
+# By name only: bench (not pass/fail), conformance (needs an a2a-tck checkout; CI has none).
 
 ROOT = Path(__file__).parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -48,8 +57,16 @@ SETS: dict[str, tuple[str, list[str]]] = {
     "pydantic-ai": ("pydantic-ai", GROUPS["peers-pydantic-ai"]),
     "langchain": ("langchain", GROUPS["peers-langchain"]),
     "ag2": ("ag2", []),
+    "ag2-next": ("ag2-next", []),
     "all": ("all", GROUPS["peers-pydantic-ai"] + GROUPS["peers-langchain"]),
 }
+
+FRAMEWORK_TESTS = [
+    "tests/adapters",
+    "tests/contract",
+    "tests/scenarios",
+    "tests/test_public_api.py",
+]
 
 MATRIX = [nox.param(DEFAULT_PYTHON, name, id=f"{DEFAULT_PYTHON}-{name}") for name in SETS] + [
     nox.param(version, "all", id=f"{version}-all")
@@ -64,7 +81,13 @@ def tests(session: nox.Session, deps: str) -> None:
     """Run the test suite with one dependency set on one Python."""
     extras, peers = SETS[deps]
     session.install(f".[{extras}]" if extras else ".", *GROUPS["test"], *peers)
-    session.run("python", "-m", "pytest", *(session.posargs or ["-q"]))
+    # A set without every framework skips what needs the others (the full set runs it all);
+    # a framework's set runs what the framework takes part in, the core set runs the core's.
+    partial = [] if deps == "all" else ["--a2a-skip-missing"]
+    paths = [] if deps in ("all", "core") else FRAMEWORK_TESTS
+    # Two workers: CI machines have two cores; the suite waits on sockets as much as it computes.
+    workers = ["-n", os.environ.get("A2A_BRIDGES_TEST_WORKERS", "2")]
+    session.run("python", "-m", "pytest", *partial, *(session.posargs or ["-q", *workers, *paths]))
 
 
 @nox.session(python=DEFAULT_PYTHON)
@@ -82,22 +105,78 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
+def _namespace(dest: Path) -> Path:
+    """The a2a_bridges namespace as symlinks onto the folders, for tools that read sources."""
+    shutil.rmtree(dest, ignore_errors=True)
+    package = dest / "a2a_bridges"
+    package.mkdir(parents=True)
+    for item in (ROOT / "bridges").iterdir():
+        if item.name != "__pycache__":
+            (package / item.name).symlink_to(item)
+    for folder in ("adapters", "scenarios"):
+        (package / folder).symlink_to(ROOT / folder)
+    return dest
+
+
 @nox.session(python=DEFAULT_PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy, strict on bridges/."""
-    session.install(".[all]", *GROUPS["lint"])
-    session.run("mypy")
+    """mypy, strict on the whole a2a_bridges namespace: the core, the adapters, the scenarios."""
+    session.install(".[all]", *GROUPS["lint"], *GROUPS["test"], *SETS["all"][1])
+    tree = _namespace(Path(session.create_tmp()) / "namespace")
+    session.run("mypy", "-p", "a2a_bridges", env={"MYPYPATH": str(tree)})
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def packaging(session: nox.Session) -> None:
+    """The wheel in a fresh virtualenv, beside a user project's own adapters/ and scenarios/."""
+    session.install(".", *GROUPS["test"], "uv")
+    session.run("python", "-m", "pytest", "-q", "-m", "packaging", "tests/packaging")
 
 
 @nox.session(python=DEFAULT_PYTHON)
 def minimums(session: nox.Session) -> None:
     """The core at the lowest versions it allows."""
     session.install("--resolution=lowest-direct", ".", *GROUPS["test"])
-    session.run("python", "-m", "pytest", "-q", "tests/bridges")
+    session.run("python", "-m", "pytest", "-q", "-n", "2", "tests/bridges")
 
 
 @nox.session(python=DEFAULT_PYTHON)
 def bench(session: nox.Session) -> None:
-    """What a2a-bridges costs over a bare a2a-sdk server, as a ratio measured in one run."""
-    session.install(".")
-    session.run("python", "benchmarks/overhead.py", *session.posargs)
+    """What a2a-bridges costs over its floors and beside its peers, as ratios measured in one run:
+    docs/benchmarks.md and docs/benchmarks.svg. `nox -s bench -- --quick` for a short run."""
+    session.install(".[all]", *SETS["all"][1])
+    for name in ("throughput", "latency", "scale"):
+        out = f"docs/benchmarks/{name}.json"
+        session.run("python", "-m", f"benchmarks.{name}", "--out", out, *session.posargs)
+    session.run("python", "-m", "benchmarks.report")
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def conformance(session: nox.Session) -> None:
+    """The A2A conformance kit against a2a-bridges and a bare a2a-sdk server: docs/conformance.md.
+
+    `nox -s conformance -- PATH [--levels must]`, or `A2A_TCK=PATH nox -s conformance`: PATH is
+    an a2a-tck checkout (branch 1.0-dev), which is not on the package index.
+    """
+    args = list(session.posargs)
+    tck = args.pop(0) if args and not args[0].startswith("-") else os.environ.get("A2A_TCK", "")
+    if not (tck and (Path(tck) / "run_tck.py").is_file()):
+        session.error(
+            f"no a2a-tck checkout at {tck or '(none given)'}; the kit is not on the package index:"
+            " git clone -b 1.0-dev https://github.com/a2aproject/a2a-tck PATH, then"
+            " nox -s conformance -- PATH (or A2A_TCK=PATH nox -s conformance)"
+        )
+    session.install(".[grpc]")
+    session.run("python", "benchmarks/conformance.py", "--tck", str(Path(tck).resolve()), *args)
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def interop(session: nox.Session) -> None:
+    """Every peer's client against our servers and ours against theirs: docs/interop.md.
+
+    Each peer's virtualenv is built from the package index into .nox/interop-peers and kept
+    for the next run (`nox -s interop -- --upgrade` brings the peers up to date). Fails when a
+    cell that is ours fails.
+    """
+    session.install(".[all]", "uv")
+    session.run("python", "-m", "interop.matrix", *session.posargs)

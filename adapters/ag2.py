@@ -2,10 +2,7 @@
 
 Served, an agent answers each message through `a_generate_reply`, as in a local chat: reply
 functions, tools registered for execution, code execution and `llm_config` all take part. Its
-human input becomes INPUT_REQUIRED, and streamed model output becomes artifact chunks. When the
-caller is AG2's own `A2aRemoteAgent` (one text part per message, role and name in each part's
-metadata), those parts are the conversation; otherwise the context's memory is.
-
+human input becomes INPUT_REQUIRED, and streamed model output becomes artifact chunks.
 `A2AConversableAgent(name, url)` is a ConversableAgent whose replies come from a remote agent,
 usable with `initiate_chat`, `a_initiate_chat`, group chats, nested and sequential chats.
 """
@@ -15,11 +12,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import inspect
 import json
+import re
 import warnings
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeGuard
+from urllib.parse import urlsplit
+
+from a2a_bridges.adapter import Adapter, missing
 
 with warnings.catch_warnings():
     # autogen's dependencies warn at import about optional packages the adapter does not use.
@@ -29,34 +32,30 @@ with warnings.catch_warnings():
         from autogen.agentchat.conversable_agent import normilize_message_to_oai
         from autogen.events.base_event import BaseEvent
         from autogen.events.client_events import StreamEvent
-        from autogen.io.base import IOStream
+        from autogen.io.base import IOStream, OutputStream
+        from autogen.io.console import IOConsole
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError('the AG2 adapter needs autogen: pip install "a2a-bridges[ag2]"') from exc
+        raise missing("AG2", "ag2") from exc
 
-from starlette.applications import Starlette
+from typing_extensions import Unpack
 
-from bridges import (
-    CardInfo,
-    Conversation,
-    DataPart,
-    Event,
-    FilePart,
-    InputRequired,
-    Part,
-    RemoteAgent,
-    RemoteAgentError,
-    Reply,
-    TextDelta,
-    TextPart,
-    Turn,
-    build_app,
-    card_options,
-)
-from bridges.conversation import without_renderings
+from a2a_bridges import Conversation, FilePart, Part, TextPart, Turn
+from a2a_bridges.card import CardInfo, tool_skill
+from a2a_bridges.client import ClientOptions, RemoteAgent, RemoteConversation
+from a2a_bridges.conversation import without_renderings
+from a2a_bridges.errors import RemoteAgentError
+from a2a_bridges.runner import Event, InputRequired, Reply, TextDelta
 
-__all__ = ["A2AConversableAgent", "AG2Runner", "from_a2a", "handles", "to_a2a"]
-
-TYPES = "AG2 ConversableAgents (autogen)"
+__all__ = [
+    "QUESTION",
+    "A2AConversableAgent",
+    "AG2Adapter",
+    "AG2Runner",
+    "adapter",
+    "from_a2a",
+    "handles",
+    "to_a2a",
+]
 
 QUESTION = "ag2_input_request"
 """Part metadata marking a question this adapter asked, so a fresh run can find its answer."""
@@ -69,16 +68,7 @@ _HUMAN_CHECKS = (
 )
 
 
-def handles(agent: Any) -> bool:
-    """Whether `agent` is an AG2 ConversableAgent."""
-    return isinstance(agent, ConversableAgent)
-
-
 # --- parts <-> AG2 message content ---
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
 
 
 def _data_uri(part: FilePart) -> str:
@@ -91,20 +81,19 @@ def _data_uri(part: FilePart) -> str:
 
 def _content_item(part: Part) -> dict[str, Any]:
     """One part as an OpenAI-style content item, the form AG2 passes to multimodal models."""
-    if isinstance(part, TextPart):
-        return {"type": "text", "text": part.text}
-    if isinstance(part, DataPart):
-        return {"type": "text", "text": json.dumps(part.data, ensure_ascii=False)}
+    if not isinstance(part, FilePart):
+        text = (
+            part.text if isinstance(part, TextPart) else json.dumps(part.data, ensure_ascii=False)
+        )
+        return {"type": "text", "text": text}
     media = part.media_type or ""
     if media.startswith("image/"):
         return {"type": "image_url", "image_url": {"url": _data_uri(part)}}
     if part.bytes is not None and (media.startswith("text/") or media.endswith("json")):
         return {"type": "text", "text": part.bytes.decode(errors="replace")}
     where = part.uri or f"{len(part.bytes or b'')} bytes"
-    return {
-        "type": "text",
-        "text": f"[file {part.name or ''} ({media or 'unknown type'}): {where}]",
-    }
+    text = f"[file {part.name or ''} ({media or 'unknown type'}): {where}]"
+    return {"type": "text", "text": text}
 
 
 def _content(parts: Sequence[Part]) -> str | list[dict[str, Any]]:
@@ -146,14 +135,11 @@ def _message_parts(message: Mapping[str, Any] | str, *, role: bool = False) -> t
     if role:
         meta["role"] = message.get("role") or "user"
     parts = _parts_from_content(message.get("content"))
-    index = next((i for i, p in enumerate(parts) if isinstance(p, TextPart)), None)
-    if meta and index is None:
-        parts.insert(0, TextPart(""))
-        index = 0
-    if meta and index is not None:
-        first = parts[index]
-        assert isinstance(first, TextPart)
-        parts[index] = TextPart(first.text, metadata=_jsonable(meta))
+    if meta:
+        # On a first part of text, where AG2's own A2A code reads it.
+        if not parts or not isinstance(parts[0], TextPart):
+            parts.insert(0, TextPart(""))
+        parts[0] = replace(parts[0], metadata=json.loads(json.dumps(meta, default=str)))
     return tuple(parts)
 
 
@@ -161,9 +147,7 @@ def _message_from_parts(parts: Sequence[Part]) -> str | dict[str, Any] | None:
     """Parts as an AG2 message: a string when they are plain text, else a dict; None when empty."""
     if not parts:
         return None
-    meta: dict[str, Any] = {}
-    for part in parts:
-        meta.update({k: v for k, v in (part.metadata or {}).items() if k in _MESSAGE_KEYS})
+    meta = {k: v for p in parts for k, v in (p.metadata or {}).items() if k in _MESSAGE_KEYS}
     meta.pop("name", None)
     content = _content(parts)
     if not meta and isinstance(content, str):
@@ -174,76 +158,37 @@ def _message_from_parts(parts: Sequence[Part]) -> str | dict[str, Any] | None:
 # --- the server side ---
 
 
-def _is_history(turn: Turn) -> bool:
-    """Whether a turn carries a whole AG2 chat history, as AG2's `A2aRemoteAgent` sends it."""
-    return turn.role == "user" and any("role" in (p.metadata or {}) for p in turn.parts)
-
-
 def _is_question(turn: Turn) -> bool:
     return turn.role == "agent" and any((p.metadata or {}).get(QUESTION) for p in turn.parts)
 
 
-def _history_messages(turn: Turn) -> list[dict[str, Any]]:
-    messages = []
-    for part in turn.parts:
-        meta = dict(part.metadata or {})
-        if isinstance(part, TextPart) and "role" in meta:
-            messages.append({**meta, "content": part.text})
-        else:
-            messages.append({"role": "user", "content": _content([part])})
-    return messages
-
-
 def _turn_messages(turn: Turn, agent_name: str) -> list[dict[str, Any]]:
-    """One turn as AG2 messages, one per speaker when its parts name several."""
-    if _is_history(turn):
-        return _history_messages(turn)
-    default = turn.name or (agent_name if turn.role == "agent" else None)
-    groups: list[tuple[str | None, list[Part]]] = []
+    """One turn as AG2 messages: a message for each speaker its parts' metadata names.
+
+    A part whose metadata has a `role` is a whole AG2 message, as AG2's clients send them;
+    otherwise the turn says who spoke. A part without metadata belongs to the message before.
+    """
+    default = {
+        "role": "assistant" if turn.role == "agent" else "user",
+        "name": turn.name or (agent_name if turn.role == "agent" else None),
+    }
+    groups: list[tuple[dict[str, Any], list[Part]]] = []
     for part in turn.parts:
-        name = (part.metadata or {}).get("name", default)
-        if groups and groups[-1][0] == name:
+        meta = part.metadata or {}
+        speaker = {k: meta.get(k) if "role" in meta else meta.get(k, v) for k, v in default.items()}
+        if groups and (not meta or groups[-1][0] == speaker):
             groups[-1][1].append(part)
         else:
-            groups.append((name, [part]))
+            groups.append((speaker, [part]))
     messages = []
-    for name, parts in groups or [(default, [])]:
+    for speaker, parts in groups or [(default, [])]:
         message = _message_from_parts(parts)
         message = dict(message) if isinstance(message, dict) else {"content": message or ""}
-        message["role"] = "assistant" if turn.role == "agent" else "user"
-        if "tool_responses" in message:
-            message["role"] = "tool"
-        if name:
-            message["name"] = name
+        message["role"] = "tool" if "tool_responses" in message else speaker["role"]
+        if speaker["name"]:
+            message["name"] = speaker["name"]
         messages.append(message)
     return messages
-
-
-def _chat_messages(turns: Sequence[Turn], agent_name: str) -> list[dict[str, Any]]:
-    """The turns as AG2 messages; answered questions are left out, the reply that followed tells."""
-    messages: list[dict[str, Any]] = []
-    after_question = False
-    for turn in turns:
-        if after_question or _is_question(turn):
-            after_question = _is_question(turn)
-            continue
-        messages.extend(_turn_messages(turn, agent_name))
-    return messages
-
-
-def _pending_questions(turns: Sequence[Turn]) -> int:
-    """How many question-and-answer pairs end the conversation."""
-    pending = 0
-    while len(turns) >= 2 * pending + 2 and _is_question(turns[-2 * pending - 2]):
-        pending += 1
-    return pending
-
-
-def _answer_text(turn: Turn) -> str:
-    """The human's answer in a turn: its text, or the last message of a history turn."""
-    if _is_history(turn):
-        return str(_history_messages(turn)[-1].get("content") or "")
-    return turn.text
 
 
 def _prepare(conversation: Conversation, agent_name: str) -> tuple[list[dict[str, Any]], list[str]]:
@@ -251,15 +196,20 @@ def _prepare(conversation: Conversation, agent_name: str) -> tuple[list[dict[str
 
     A reply that asked for human input and lost its waiting run (a restart, or AG2's client,
     which answers in a new task of the same context) runs again and takes these answers.
+    Answered questions are left out of the messages: the reply that followed tells.
     """
     turns = conversation.turns
-    pending = _pending_questions(turns)
-    if _is_history(turns[-1]):
-        messages = _history_messages(turns[-1])
-        cut = max(len(messages) - pending, 0)
-        return messages[:cut], [str(m.get("content") or "") for m in messages[cut:]]
-    cut = len(turns) - 2 * pending
-    return _chat_messages(turns[:cut], agent_name), [t.text for t in turns[cut + 1 :: 2]]
+    cut = len(turns)
+    while cut >= 2 and _is_question(turns[cut - 2]):
+        cut -= 2  # a question of this reply, and its answer
+    messages: list[dict[str, Any]] = []
+    after_question = False
+    for turn in turns[:cut]:
+        if after_question or _is_question(turn):
+            after_question = _is_question(turn)
+            continue
+        messages.extend(_turn_messages(turn, agent_name))
+    return messages, [t.text for t in turns[cut + 1 :: 2]]
 
 
 @dataclass
@@ -343,12 +293,12 @@ class AG2Runner:
                 if isinstance(event, _Question):
                     question = TextPart(event.prompt, metadata={QUESTION: True})
                     answer = yield InputRequired((question,))
-                    event.answer.set_result(_answer_text(answer) if answer else "")
+                    event.answer.set_result(answer.text if answer else "")
                 else:
                     yield event
             yield Reply(_reply_parts(task.result()))
         finally:
-            if not task.done():
+            if not task.done():  # closed: cancelled, or its question is never answered
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -371,32 +321,9 @@ class AG2Runner:
 
 def _reply_parts(reply: str | Mapping[str, Any] | None) -> tuple[Part, ...]:
     """An AG2 reply as the answer's parts; None (no reply) as none."""
-    if reply is None:
-        return ()
-    if isinstance(reply, str):
-        return (TextPart(reply),)
-    message = {k: v for k, v in reply.items() if k not in ("role", "name")}
-    return _message_parts(message)
-
-
-def _skills(agent: ConversableAgent) -> list[dict[str, Any]]:
-    """A skill for each function the agent offers its model or executes."""
-    found: dict[str, str] = {}
-    for tool in agent.tools:
-        found[tool.name] = tool.description or tool.name
-    for name, fn in agent.function_map.items():
-        doc = (getattr(fn, "__doc__", None) or "").strip().splitlines()
-        found.setdefault(name, doc[0] if doc else name)
-    return [{"id": n, "name": n, "description": d, "tags": ["function"]} for n, d in found.items()]
-
-
-def to_a2a(agent: ConversableAgent, *, max_tool_rounds: int = 10, **options: Any) -> Starlette:
-    """Serve an AG2 ConversableAgent as an A2A app."""
-    info = CardInfo(
-        name=agent.name, description=agent.description or agent.name, skills=_skills(agent)
-    )
-    runner = AG2Runner(agent, max_tool_rounds=max_tool_rounds)
-    return build_app(runner, **card_options(info, options))
+    if isinstance(reply, Mapping):
+        reply = {k: v for k, v in reply.items() if k != "name"}
+    return () if reply is None else _message_parts(reply)
 
 
 # --- the client side ---
@@ -408,12 +335,64 @@ def _new_messages(messages: Sequence[Mapping[str, Any]]) -> list[Mapping[str, An
     return list(messages[last + 1 :]) or list(messages[-1:])
 
 
-@dataclass
-class _Partner:
-    """The remote conversation held with one chat partner."""
+def _default_name(url: str) -> str:
+    """An agent name from a URL, as AG2 accepts names: its last path segment, or its host."""
+    parts = urlsplit(url)
+    segment = parts.path.rstrip("/").rpartition("/")[2]
+    base = segment or parts.netloc
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", base).strip("_") or "remote_agent"
 
-    remote: RemoteAgent
-    asking: bool = False  # the remote agent's last reply was a question
+
+_chat_silent: ContextVar[bool | None] = ContextVar("a2a_bridges_ag2_chat_silent", default=None)
+"""Whether the chat a reply is being made for is silent (None outside `receive`)."""
+
+
+@contextlib.contextmanager
+def _in_chat(silent: bool | None) -> Iterator[None]:
+    token = _chat_silent.set(silent)
+    try:
+        yield
+    finally:
+        _chat_silent.reset(token)
+
+
+@dataclass
+class _Call:
+    """One reply from the remote agent, as a context manager around its stream: what is said,
+    where its text streams, and the answer (a remote failure's text, unless the agent raises).
+
+    Text goes on AG2's console on one line (its `StreamEvent` prints each piece on a line of
+    its own, in colour); to another IOStream as `StreamEvent`s, as AG2's model clients send
+    them; nowhere in a silent chat (`iostream` None). The IOStream is context-local, so it is
+    read and written from the caller's thread.
+    """
+
+    agent: A2AConversableAgent
+    conversation: RemoteConversation
+    turn: Turn
+    iostream: OutputStream | None
+    answer: str | dict[str, Any] | None = None
+    printed: bool = False
+
+    def take(self, event: TextDelta | Reply) -> None:
+        if isinstance(event, Reply):
+            self.answer = _message_from_parts(event.parts)
+        elif isinstance(self.iostream, IOConsole):
+            self.iostream.print(event.text, end="", flush=True)
+            self.printed = self.printed or bool(event.text)
+        elif self.iostream is not None:
+            self.iostream.send(StreamEvent(content=event.text))
+
+    def __enter__(self) -> _Call:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> bool:
+        if self.printed and self.iostream is not None:
+            self.iostream.print(flush=True)
+        if isinstance(exc, RemoteAgentError) and not self.agent.raise_errors:
+            self.answer = f"[{self.agent.name} could not answer: {exc.message}]"
+            return True
+        return False
 
 
 class A2AConversableAgent(ConversableAgent):
@@ -424,7 +403,9 @@ class A2AConversableAgent(ConversableAgent):
     seen are sent; `send_history=True` sends the whole chat each time, for stateless servers.
     A remote question (input-required) becomes this agent's reply, and the partner's next
     message answers it. A remote failure or timeout becomes a readable reply, or with
-    `raise_errors=True` a `RemoteAgentError`.
+    `raise_errors=True` a `RemoteAgentError`. Text streams unless the chat is silent. The
+    description, unless given, is the card's, read when first needed (group chats read it to
+    choose speakers): nothing is fetched at construction. `options` are the client's.
     """
 
     def __init__(
@@ -435,29 +416,26 @@ class A2AConversableAgent(ConversableAgent):
         description: str | None = None,
         send_history: bool = False,
         raise_errors: bool = False,
-        headers: Mapping[str, str] | None = None,
-        timeout: float = 60.0,
-        streaming: bool | None = None,
         human_input_mode: Literal["ALWAYS", "NEVER", "TERMINATE"] = "NEVER",
-        **kwargs: Any,
+        is_termination_msg: Callable[[dict[str, Any]], bool] | None = None,
+        max_consecutive_auto_reply: int | None = None,
+        silent: bool | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self._partners: dict[Agent | None, _Partner] = {}
+        self.remote = RemoteAgent(url, **options)
+        self._partners: dict[Agent | None, RemoteConversation] = {}
         super().__init__(
             name,
             system_message="",
             llm_config=False,
             human_input_mode=human_input_mode,
-            description=description or f"A remote A2A agent at {url}",
-            **kwargs,
+            is_termination_msg=is_termination_msg,
+            max_consecutive_auto_reply=max_consecutive_auto_reply,
+            silent=silent,
         )
-        self.url = url
+        self._description: str | None = description
         self.send_history = send_history
         self.raise_errors = raise_errors
-        self._remote_options: dict[str, Any] = {
-            "headers": headers,
-            "timeout": timeout,
-            "streaming": streaming,
-        }
         # In place of the model call, so termination checks and human input still come first.
         self.replace_reply_func(
             ConversableAgent.generate_oai_reply, A2AConversableAgent.generate_remote_reply
@@ -466,49 +444,67 @@ class A2AConversableAgent(ConversableAgent):
             ConversableAgent.a_generate_oai_reply, A2AConversableAgent.a_generate_remote_reply
         )
 
-    def remote(self, partner: Agent | None = None) -> RemoteAgent:
-        """The client of the conversation held with `partner` (for `cancel`, `get_task`, ...)."""
-        return self._partner(partner).remote
+    @property
+    def description(self) -> str:
+        """What the remote agent does: as given, or as its card says (read once)."""
+        if self._description is None:
+            self._description = ""  # read once: an unreachable agent's first call says why
+            with contextlib.suppress(RemoteAgentError):
+                self._description = self.remote.card_sync().description
+        return self._description or f"A remote A2A agent at {self.remote.url}"
 
-    def _partner(self, partner: Agent | None) -> _Partner:
-        if partner not in self._partners:
-            self._partners[partner] = _Partner(RemoteAgent(self.url, **self._remote_options))
-        return self._partners[partner]
+    @description.setter
+    def description(self, description: str) -> None:
+        self._description = description
+
+    def conversation(self, partner: Agent | None = None) -> RemoteConversation:
+        """The remote conversation held with `partner`: its context, latest task, question."""
+        return self._partners.setdefault(partner, self.remote.conversation())
 
     def clear_history(
         self, recipient: Agent | None = None, nr_messages_to_preserve: int | None = None
     ) -> None:
         """Clear the chat history; the remote conversations cleared with it start afresh."""
         super().clear_history(recipient, nr_messages_to_preserve)
-        if nr_messages_to_preserve:
-            return
-        for key, partner in self._partners.items():
-            if recipient is None or key is recipient:
-                partner.remote.new_conversation()
-                partner.asking = False
+        if not nr_messages_to_preserve:
+            for partner in [p for p in self._partners if recipient is None or p is recipient]:
+                del self._partners[partner]
 
-    def _request(
-        self, messages: Sequence[Mapping[str, Any]], partner: _Partner, sender: Agent | None
-    ) -> Turn:
-        name = sender.name if sender is not None else None
-        if self.send_history:
-            if not partner.asking:
-                partner.remote.new_conversation()
-            parts = [p for m in messages for p in _message_parts(m, role=True)]
-            return Turn("user", tuple(parts) or (TextPart(""),), name=name)
-        new = _new_messages(messages)
-        parts = [p for m in new for p in _message_parts(m)]
-        speaker = new[-1].get("name") if new else None
-        return Turn("user", tuple(parts) or (TextPart(""),), name=str(speaker or name or "user"))
+    def receive(
+        self,
+        message: dict[str, Any] | str,
+        sender: Agent,
+        request_reply: bool | None = None,
+        silent: bool | None = False,
+    ) -> None:
+        """Receive a message; the reply streams unless the chat is silent."""
+        with _in_chat(silent):
+            super().receive(message, sender, request_reply, silent)
 
-    def _answer(self, partner: _Partner, reply: Reply) -> str | dict[str, Any] | None:
-        partner.asking = reply.input_required
-        return _message_from_parts(reply.parts)
+    async def a_receive(
+        self,
+        message: dict[str, Any] | str,
+        sender: Agent,
+        request_reply: bool | None = None,
+        silent: bool | None = False,
+    ) -> None:
+        """Receive a message; the reply streams unless the chat is silent."""
+        with _in_chat(silent):
+            await super().a_receive(message, sender, request_reply, silent)
 
-    def _failure(self, exc: RemoteAgentError) -> str:
-        if self.raise_errors:
-            raise exc
-        return f"[{self.name} could not answer: {exc.message}]"
+    def _call(self, messages: list[dict[str, Any]] | None, sender: Agent | None) -> _Call:
+        """The reply to make: the conversation with `sender`, what to say, where it streams."""
+        messages = self._oai_messages[sender] if messages is None else messages
+        if self.send_history and not self.conversation(sender).asking:
+            self._partners[sender] = self.remote.conversation()  # stateless: a new context
+        said = messages if self.send_history else _new_messages(messages)
+        parts = [p for m in said for p in _message_parts(m, role=self.send_history)]
+        speaker = None if self.send_history or not said else said[-1].get("name")
+        name = str(speaker or (sender.name if sender is not None else "user"))
+        turn = Turn("user", tuple(parts) or (TextPart(""),), name=name)
+        silent = self.silent if self.silent is not None else _chat_silent.get()
+        iostream = None if silent else IOStream.get_default()
+        return _Call(self, self.conversation(sender), turn, iostream)
 
     def generate_remote_reply(
         self,
@@ -517,22 +513,10 @@ class A2AConversableAgent(ConversableAgent):
         config: Any = None,
     ) -> tuple[bool, str | dict[str, Any] | None]:
         """Reply with the remote agent's answer (blocking)."""
-        partner = self._partner(sender)
-        turn = self._request(
-            self._oai_messages[sender] if messages is None else messages, partner, sender
-        )
-        iostream = IOStream.get_default()
-        reply: Reply | None = None
-        try:
-            for event in partner.remote.stream_sync(turn):
-                if isinstance(event, TextDelta):
-                    iostream.send(StreamEvent(content=event.text))
-                else:
-                    reply = event
-        except RemoteAgentError as exc:
-            return True, self._failure(exc)
-        assert reply is not None
-        return True, self._answer(partner, reply)
+        with self._call(messages, sender) as call:
+            for event in call.conversation.stream_sync(call.turn):
+                call.take(event)
+        return True, call.answer
 
     async def a_generate_remote_reply(
         self,
@@ -541,47 +525,52 @@ class A2AConversableAgent(ConversableAgent):
         config: Any = None,
     ) -> tuple[bool, str | dict[str, Any] | None]:
         """Reply with the remote agent's answer."""
-        partner = self._partner(sender)
-        turn = self._request(
-            self._oai_messages[sender] if messages is None else messages, partner, sender
-        )
-        iostream = IOStream.get_default()
-        reply: Reply | None = None
-        try:
-            async for event in partner.remote.stream(turn):
-                if isinstance(event, TextDelta):
-                    iostream.send(StreamEvent(content=event.text))
-                else:
-                    reply = event
-        except RemoteAgentError as exc:
-            return True, self._failure(exc)
-        except asyncio.CancelledError:
-            await _cancel_quietly(partner.remote)
-            raise
-        assert reply is not None
-        return True, self._answer(partner, reply)
+        with self._call(messages, sender) as call:
+            async for event in call.conversation.stream(call.turn):
+                call.take(event)
+        return True, call.answer
 
     async def aclose(self) -> None:
         """Close this event loop's connections to the remote agent."""
-        for partner in self._partners.values():
-            await partner.remote.aclose()
+        await self.remote.aclose()
 
     def close(self) -> None:
         """Close the connections the blocking calls opened."""
-        for partner in self._partners.values():
-            partner.remote.close()
+        self.remote.close()
 
 
-async def _cancel_quietly(remote: RemoteAgent) -> None:
-    # Our caller gave up on the reply: stop the remote task too, without waiting long for it.
-    if remote.task_id:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.shield(remote.cancel()), timeout=5)
+# --- the adapter ---
 
 
-def from_a2a(url: str, name: str | None = None, **options: Any) -> A2AConversableAgent:
-    """A remote A2A agent as an `A2AConversableAgent`, named and described by its card."""
-    probe = RemoteAgent(url, headers=options.get("headers"), timeout=options.get("timeout", 60.0))
-    card = probe.card_sync()
-    options.setdefault("description", card.description or None)
-    return A2AConversableAgent(name or card.name or "remote", url, **options)
+class AG2Adapter(Adapter):
+    """AG2 ConversableAgents served, and remote agents as `A2AConversableAgent`s."""
+
+    name = "ag2"
+    aliases = ("autogen",)
+    serves = "AG2 ConversableAgents (autogen)"
+    participant = "a2a_bridges.adapters.participants.ag2:participant"
+    agent_types = (ConversableAgent,)
+
+    def card(self, agent: ConversableAgent) -> CardInfo:
+        """A skill for each function the agent offers its model or executes."""
+        found = {tool.name: tool.description or tool.name for tool in agent.tools}
+        for name, fn in agent.function_map.items():
+            found.setdefault(name, (inspect.getdoc(fn) or name).splitlines()[0])
+        skills = [tool_skill(name, description) for name, description in found.items()]
+        return CardInfo(agent.name, agent.description or agent.name, skills)
+
+    def runner(self, agent: ConversableAgent, *, max_tool_rounds: int = 10) -> AG2Runner:
+        """`max_tool_rounds`: how many rounds of its own tool calls a reply may make."""
+        return AG2Runner(agent, max_tool_rounds=max_tool_rounds)
+
+    def remote(
+        self, url: str, client: ClientOptions, *, name: str | None = None, **native: Any
+    ) -> A2AConversableAgent:
+        """`name` (by default from the URL), and `A2AConversableAgent`'s own options."""
+        return A2AConversableAgent(name or _default_name(url), url, **native, **client)
+
+
+adapter = AG2Adapter()
+handles = adapter.handles
+to_a2a = adapter.to_a2a
+from_a2a = adapter.from_a2a

@@ -3,9 +3,11 @@
 Served (`to_a2a`): any Runnable, such as a chat model, an LCEL chain or a LangGraph graph
 (`StateGraph(...).compile()`, `create_agent`, `create_react_agent`). Its input is found from
 its input schema: a list of messages, `{"messages": [...]}`, a string, or a dict with one
-text key (and, optionally, one messages key that gets the earlier turns); `input_key` names
-the key that takes the new message when the schema does not tell. Its output becomes the
-answer: a message's content, a string, a graph state's last message (or, when it has a
+text key and, optionally, one messages key that gets the earlier turns (a prompt's
+`MessagesPlaceholder("history")`); `input_key` names the key that takes the new message when
+the schema does not tell. A runnable whose input holds no messages cannot see the earlier
+turns: it is served with a warning, and its card says so. Its output becomes the answer: a
+message's content, a string, a graph state's last message (or, when it has a
 `structured_response`, its last AI message and that data), the `output_key` value of a dict,
 or any other value as a data part.
 Tokens are streamed as they are produced (`astream`; `stream_mode="messages"` for graphs).
@@ -18,39 +20,22 @@ Remote (`from_a2a` / `A2ARunnable`): see `A2ARunnable`.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
-import re
-import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
-from pydantic import Field, PrivateAttr
-from pydantic_core import to_jsonable_python
-from starlette.applications import Starlette
+from typing_extensions import Unpack
 
-from bridges import (
-    CardInfo,
-    Conversation,
-    DataPart,
-    Event,
-    FilePart,
-    InputRequired,
-    Part,
-    RemoteAgent,
-    RemoteAgentError,
-    Reply,
-    TextDelta,
-    TextPart,
-    Turn,
-    build_app,
-    card_options,
-)
-from bridges._sync import background_loop, iterate_sync, run_sync
-from bridges.conversation import JSON_MEDIA_TYPE
+from a2a_bridges import Conversation, DataPart, FilePart, Part, TextPart, Turn
+from a2a_bridges.adapter import Adapter, missing
+from a2a_bridges.card import CardInfo, describe, tool_name, tool_skill
+from a2a_bridges.client import ClientOptions, RemoteAgent, RemoteConversation
+from a2a_bridges.conversation import JSON_MEDIA_TYPE, without_renderings
+from a2a_bridges.runner import Event, InputRequired, Reply, TextDelta
 
 try:
     from langchain_core.callbacks import (
@@ -62,27 +47,33 @@ try:
         AIMessageChunk,
         BaseMessage,
         HumanMessage,
+        MessageLikeRepresentation,
         convert_to_messages,
     )
     from langchain_core.prompt_values import PromptValue
     from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
     from langchain_core.tools import BaseTool, StructuredTool
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "the LangChain adapter needs langchain-core: pip install 'a2a-bridges[langchain]'"
-    ) from exc
+    from pydantic import PrivateAttr
+    from pydantic_core import to_jsonable_python
+except ImportError as _exc:  # pragma: no cover - depends on the environment
+    raise missing("LangChain", "langchain") from _exc
 
-__all__ = ["A2AInput", "A2ARunnable", "LangChainRunner", "from_a2a", "handles", "to_a2a"]
+__all__ = [
+    "STATELESS",
+    "A2AInput",
+    "A2ARunnable",
+    "LangChainAdapter",
+    "LangChainRunner",
+    "adapter",
+    "from_a2a",
+    "handles",
+    "to_a2a",
+]
 
-TYPES = "LangChain Runnables (chat models, LCEL chains, LangGraph graphs)"
+logger = logging.getLogger("a2a_bridges.adapters.langchain")
 
-T = TypeVar("T")
-
-
-def handles(agent: Any) -> bool:
-    """Whether `agent` is a LangChain Runnable (LangGraph graphs are Runnables too)."""
-    return isinstance(agent, Runnable)
-
+STATELESS = "(stateless: does not see earlier turns)"
+"""The note on the card of a runnable whose input cannot hold the earlier turns."""
 
 # --- parts and messages ---
 
@@ -236,12 +227,18 @@ def _input_schema(runnable: Runnable[Any, Any]) -> dict[str, Any]:
         return {}
 
 
+def _keys(schema: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """An input schema's messages keys, and its other (text) keys."""
+    props: Mapping[str, Any] = schema.get("properties") or {}
+    arrays = [k for k, v in props.items() if k == "messages" or _is_array(v)]
+    return arrays, [k for k in props if k not in arrays]
+
+
 def _input_shape(runnable: Runnable[Any, Any], input_key: str | None) -> _Input:
     """How `runnable` takes a conversation, found from its input schema."""
     schema = _input_schema(runnable)
     props: dict[str, Any] = schema.get("properties") or {}
-    arrays = [k for k, v in props.items() if k == "messages" or _is_array(v)]
-    texts = [k for k in props if k not in arrays]
+    arrays, texts = _keys(schema)
     if input_key is not None:
         is_messages = input_key in arrays
         history = None if is_messages else next((k for k in arrays if k != input_key), None)
@@ -255,8 +252,12 @@ def _input_shape(runnable: Runnable[Any, Any], input_key: str | None) -> _Input:
         return _Input(key=texts[0], messages=False, history_key=next(iter(arrays), None))
     if not texts and len(arrays) == 1:
         return _Input(key=arrays[0])
+    name, example = runnable.get_name(), (texts or arrays)[0]
     raise ValueError(
-        f"cannot tell which input key takes the message among {sorted(props)}: pass input_key="
+        f"cannot tell which input of {name} takes the message: it takes "
+        f"{', '.join(texts)} (text) and {', '.join(arrays) or 'no'} (messages); name one, "
+        f"as in to_a2a(runnable, input_key={example!r}) or a2a-bridges serve ... "
+        f"-o input_key={example}"
     )
 
 
@@ -266,6 +267,17 @@ def _is_graph(runnable: Any) -> bool:
     except ImportError:
         return False
     return isinstance(runnable, PregelProtocol)
+
+
+def _checkpointed(runnable: Any) -> bool:
+    """Whether a graph keeps its own memory (`checkpointer=True` only marks a subgraph that
+    uses its parent's)."""
+    return _is_graph(runnable) and hasattr(getattr(runnable, "checkpointer", None), "aget_tuple")
+
+
+def _sees_history(runnable: Runnable[Any, Any], shape: _Input) -> bool:
+    """Whether a runnable sees the earlier turns: in its input, or in its own memory."""
+    return shape.messages or shape.history_key is not None or _checkpointed(runnable)
 
 
 def _tools(runnable: Any) -> list[BaseTool]:
@@ -317,9 +329,16 @@ class LangChainRunner:
         self.input = _input_shape(runnable, input_key)
         self.output_key = output_key
         self.graph = _is_graph(runnable)
-        checkpointer = getattr(runnable, "checkpointer", None)
-        # `checkpointer=True` only marks a subgraph that uses its parent's.
-        self.checkpointed = self.graph and hasattr(checkpointer, "aget_tuple")
+        self.checkpointed = _checkpointed(runnable)
+        if not _sees_history(runnable, self.input):
+            where = f" (next to {{{self.input.key}}})" if self.input.key else ""
+            logger.warning(
+                "%s takes only the new message's text, so it answers every message without "
+                "the earlier turns; to give it the conversation, add "
+                'MessagesPlaceholder("history") to its prompt%s',
+                runnable.get_name(),
+                where,
+            )
 
     async def run(self, conversation: Conversation) -> AsyncGenerator[Event, Turn | None]:
         config = self._config(conversation)
@@ -383,126 +402,15 @@ def _resume(answer: Turn) -> Any:
     return Command(resume=answer.text if data is None else data)
 
 
-def to_a2a(
-    agent: Runnable[Any, Any],
-    *,
-    input_key: str | None = None,
-    output_key: str | None = None,
-    **options: Any,
-) -> Starlette:
-    """Serve a LangChain Runnable or LangGraph graph as an A2A app; an agent's tools are skills."""
-    runner = LangChainRunner(agent, input_key=input_key, output_key=output_key)
-    skills = [
-        {"id": t.name, "name": t.name, "description": t.description or t.name, "tags": ["tool"]}
-        for t in _tools(agent)
-    ]
-    info = CardInfo(name=agent.get_name(), skills=skills)
-    return build_app(runner, **card_options(info, options))
-
-
 # --- the client direction ---
 
-A2AInput: TypeAlias = str | Sequence[BaseMessage] | dict[str, Any] | PromptValue
-"""A string, messages (or anything `convert_to_messages` takes), or `{"messages": [...]}`."""
-
-_DONE = object()
+A2AInput: TypeAlias = str | Sequence[MessageLikeRepresentation] | dict[str, Any] | PromptValue
+"""A string, messages (anything `convert_to_messages` takes), or `{"messages": [...]}`."""
 
 
-class _Raised:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-async def _pump(agen: AsyncIterator[Any], put: Callable[[Any], None]) -> None:
-    """Hand `agen`'s items, then its error if it fails, to `put`."""
-    try:
-        async for item in agen:
-            put(item)
-    except BaseException as exc:  # handed to the consumer, which re-raises it
-        put(_Raised(exc))
-        if not isinstance(exc, Exception):
-            raise
-
-
-async def _on_background(agen: AsyncIterator[T]) -> AsyncGenerator[T, None]:
-    """Iterate `agen` on the shared background loop, from any other event loop.
-
-    The connections then live on that one long-lived loop, never on a caller's loop that
-    may close before they do ("Event loop is closed"). Stopping early cancels `agen` and
-    waits for its cleanup.
-    """
-    loop, background = asyncio.get_running_loop(), background_loop()
-    items: asyncio.Queue[Any] = asyncio.Queue()
-    pumps: list[asyncio.Task[None]] = []
-
-    def put(item: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the caller's loop is gone: nobody listens
-            loop.call_soon_threadsafe(items.put_nowait, item)
-
-    def start() -> None:
-        pumping = background.create_task(_pump(agen, put))
-        # Called once the task is over, its cleanup included, even if it never started.
-        pumping.add_done_callback(lambda _: put(_DONE))
-        pumps.append(pumping)
-
-    # Callbacks run in order, so the pump exists before anything can cancel it.
-    background.call_soon_threadsafe(start)
-    done = False
-    try:
-        while not (done := (item := await items.get()) is _DONE):
-            if isinstance(item, _Raised):
-                raise item.exc
-            yield item
-    finally:
-        if not done:  # stopped early: cancel, and wait for the cleanup (the remote cancel)
-            background.call_soon_threadsafe(lambda: pumps[0].cancel())
-            while await items.get() is not _DONE:
-                pass
-
-
-async def _stream(remote: RemoteAgent, turn: Turn) -> AsyncIterator[TextDelta | Reply]:
-    """`remote.stream(turn)`; if the caller gives up, the remote task is cancelled too.
-
-    The stream runs in a task of its own, so that when the caller gives up before any text
-    came, it still goes on long enough to tell the task's id (`RemoteAgent` sets `task_id`
-    from the Task event, which it does not yield).
-    """
-    before = remote.task_id
-    items: asyncio.Queue[Any] = asyncio.Queue()
-    pumping = asyncio.create_task(_pump(remote.stream(turn), items.put_nowait))
-    pumping.add_done_callback(lambda _: items.put_nowait(_DONE))
-    answered = False
-    try:
-        while (item := await items.get()) is not _DONE:
-            if isinstance(item, _Raised):
-                raise item.exc
-            answered = isinstance(item, Reply)
-            yield item
-    except (asyncio.CancelledError, GeneratorExit):
-        if not answered:
-            with contextlib.suppress(RemoteAgentError, TimeoutError):
-                await asyncio.wait_for(_cancel_started(remote, before, pumping), 10)
-        raise
-    finally:
-        pumping.cancel()
-
-
-async def _cancel_started(
-    remote: RemoteAgent, before: str | None, pumping: asyncio.Task[None]
-) -> None:
-    while remote.task_id in (None, before) and not pumping.done():
-        await asyncio.sleep(0.01)
-    if remote.task_id not in (None, before) and not pumping.done():
-        await remote.cancel(remote.task_id)
-
-
-def _new_turn(value: Any) -> Turn:
-    """The turn to send: the input's newest messages, those after its last AI message.
-
-    The remote agent remembers what came before through the thread's contextId.
-    """
+def _input_messages(value: A2AInput) -> list[BaseMessage]:
     if isinstance(value, str):
-        return Turn("user", (TextPart(value),))
+        return [HumanMessage(value)]
     if isinstance(value, PromptValue):
         value = value.to_messages()
     elif isinstance(value, Mapping):
@@ -514,11 +422,38 @@ def _new_turn(value: Any) -> Turn:
     messages = convert_to_messages(value)
     if not messages:
         raise ValueError("no message to send")
+    return messages
+
+
+def _new_turn(messages: Sequence[BaseMessage]) -> Turn:
+    """The input's newest messages, those after its last AI message: the remote agent
+    remembers what came before."""
     last_ai = max((i for i, m in enumerate(messages) if isinstance(m, AIMessage)), default=-1)
     # An input that ends with an AI message (another agent's answer) sends that message.
     new = messages[last_ai + 1 :] or messages[-1:]
     parts = tuple(p for m in new for p in _message_parts(m))
     return Turn("user", parts or (TextPart(""),), name=new[-1].name)
+
+
+def _tagged(message: BaseMessage, role: str | None = None) -> TextPart:
+    """A message's text, with its role and name in the part's metadata."""
+    role = role or {"human": "user", "ai": "assistant"}.get(message.type, message.type)
+    meta = {"role": role, **({"name": message.name} if message.name else {})}
+    return TextPart(message.text, metadata=meta)
+
+
+def _whole_turn(messages: Sequence[BaseMessage]) -> Turn:
+    """Every message, for a remote agent that knows none of them: a text part each, with its
+    role and name in the part's metadata (AG2 classic's shape, which every server of this
+    library reads as the conversation; any other server still reads every message's text).
+    The last one is what the caller says now, whoever wrote it."""
+    *earlier, last = messages
+    if not any(m.text for m in earlier):
+        return _new_turn(messages)
+    parts: list[Part] = [_tagged(m) for m in earlier if m.text]
+    parts.append(_tagged(last, "user"))
+    parts += [p for p in _message_parts(last) if not isinstance(p, TextPart)]
+    return Turn("user", tuple(parts), name=last.name)
 
 
 def _metadata(reply: Reply, url: str) -> dict[str, Any]:
@@ -538,107 +473,51 @@ def _tool_text(message: AIMessage) -> str:
     return "\n".join([message.text, *data] if message.text else data)
 
 
-def _tool_name(name: str) -> str:
-    # Model APIs accept tool names of letters, digits, `_` and `-` only, up to 64 characters.
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:64] or "remote_agent"
-
-
-class _Remotes:
-    """One `RemoteAgent` per thread_id, and a pool for calls without one.
-
-    Used only on the background loop, so each agent has one set of connections.
-    """
-
-    def __init__(self, url: str, options: Mapping[str, Any]) -> None:
-        self.url = url
-        self.options = dict(options)
-        self.threads: dict[str, RemoteAgent] = {}
-        self.locks: dict[str, asyncio.Lock] = {}
-        self.idle: list[RemoteAgent] = []
-
-    async def events(self, turn: Turn, thread_id: str | None) -> AsyncIterator[TextDelta | Reply]:
-        """The remote agent's answer to `turn`, in the thread's conversation or a new one."""
-        if thread_id is None:
-            remote = self.idle.pop() if self.idle else RemoteAgent(self.url, **self.options)
-            remote.new_conversation()
-            try:
-                async for event in _stream(remote, turn):
-                    yield event
-            finally:
-                self.idle.append(remote)
-            return
-        # One conversation answers one message at a time.
-        async with self.locks.setdefault(thread_id, asyncio.Lock()):
-            if thread_id not in self.threads:
-                self.threads[thread_id] = RemoteAgent(self.url, **self.options)
-            async for event in _stream(self.threads[thread_id], turn):
-                yield event
-
-    async def card_text(self) -> tuple[str, str]:
-        """The remote card's name and description."""
-        remote = self.idle.pop() if self.idle else RemoteAgent(self.url, **self.options)
-        try:
-            card = await remote.card()
-        finally:
-            self.idle.append(remote)
-        return card.name, card.description
-
-    async def aclose(self) -> None:
-        """Close every agent's connections."""
-        remotes = [*self.threads.values(), *self.idle]
-        self.threads.clear()
-        self.idle.clear()
-        for remote in remotes:
-            await remote.aclose()
-
-
-def _close_soon(remotes: _Remotes) -> None:
-    """Close `remotes` from a finalizer, waiting unless it runs on the background loop itself."""
-    background = background_loop()
-    closing = asyncio.run_coroutine_threadsafe(remotes.aclose(), background)
-    with contextlib.suppress(RuntimeError):
-        if asyncio.get_running_loop() is background:
-            return
-    with contextlib.suppress(Exception):
-        closing.result(timeout=5)
-
-
 class A2ARunnable(RunnableSerializable[A2AInput, Any]):
     """A remote A2A agent as a LangChain Runnable.
 
-    Input: a string, a list of messages, or `{"messages": [...]}`; only the newest messages,
-    those after the last AI message, are sent. Output: an `AIMessage` whose content is the
-    answer's text, or content blocks when it also holds data (`non_standard` blocks with
-    `{"data": ..., "media_type": ...}`) or files; a dict input gets the state update
-    `{"messages": [AIMessage]}`, so the runnable is a LangGraph node as it is. `stream` and
-    `astream` yield `AIMessageChunk`s as the text arrives, then one with the rest.
+    Input: a string, a list of messages, or `{"messages": [...]}`. Output: an `AIMessage`
+    whose content is the answer's text, or content blocks when it also holds data
+    (`non_standard` blocks with `{"data": ..., "media_type": ...}`) or files; a dict input gets
+    the state update `{"messages": [AIMessage]}`, so the runnable is a LangGraph node as it is.
+    `stream` and `astream` yield `AIMessageChunk`s as the text arrives, then one with the rest.
     `response_metadata["a2a"]` holds the url, context_id, task_id and state.
+
     `config["configurable"]["thread_id"]` keeps one remote conversation (contextId) per
-    thread; without it every call starts a new one. Failures raise `RemoteAgentError`.
-    The connections live on one background event loop, so blocking and async calls work
-    with or without a running loop; `close()` (or `aclose()`) releases them.
+    thread: only the newest messages, those after the last AI message, are sent, and a
+    question the remote agent asked is answered by the thread's next call. Without a thread,
+    each call is a new conversation and every message of the input is sent along. Make a
+    thread's calls one at a time: its first call opens the conversation. Failures raise
+    `RemoteAgentError`.
+
+    Takes the `ClientOptions` (`headers`, `token`, `timeout`, ...). Async calls run on the
+    caller's event loop, blocking ones on a background one; `close()` releases the blocking
+    calls' connections, `aclose()` the running loop's.
     """
 
     url: str
-    headers: dict[str, str] = Field(default_factory=dict)
-    timeout: float = 60.0
-    streaming: bool | None = None
-    _remotes: _Remotes = PrivateAttr()
+    _remote: RemoteAgent = PrivateAttr()
+    _threads: dict[str, RemoteConversation] = PrivateAttr(default_factory=dict)
 
-    def __init__(self, url: str, **kwargs: Any) -> None:
-        super().__init__(url=url.rstrip("/"), **kwargs)  # type: ignore[call-arg]
-        options = {"headers": self.headers, "timeout": self.timeout, "streaming": self.streaming}
-        self._remotes = _Remotes(self.url, options)
-        # Connections are closed when the runnable is collected, or else at exit.
-        weakref.finalize(self, _close_soon, self._remotes)
+    def __init__(self, url: str, **options: Unpack[ClientOptions]) -> None:
+        super().__init__(url=url.rstrip("/"))  # type: ignore[call-arg]
+        self._remote = RemoteAgent(self.url, **options)
 
-    def _events(self, value: A2AInput, config: RunnableConfig) -> AsyncIterator[TextDelta | Reply]:
+    def _conversation(
+        self, value: A2AInput, config: RunnableConfig
+    ) -> tuple[RemoteConversation, Turn]:
+        """The conversation a call continues, and what it says there."""
+        messages = _input_messages(value)
         thread_id = (config.get("configurable") or {}).get("thread_id")
-        return self._remotes.events(_new_turn(value), None if thread_id is None else str(thread_id))
+        if thread_id is None:
+            return self._remote.conversation(), _whole_turn(messages)
+        if (conversation := self._threads.get(str(thread_id))) is None:
+            conversation = self._threads[str(thread_id)] = self._remote.conversation()
+        return conversation, _new_turn(messages)
 
     def _output(self, value: A2AInput, reply: Reply) -> Any:
         message = AIMessage(
-            content=_content(reply.parts, data_as_text=False),
+            content=_content(without_renderings(reply.parts), data_as_text=False),
             response_metadata=_metadata(reply, self.url),
         )
         return {"messages": [message]} if isinstance(value, Mapping) else message
@@ -647,7 +526,8 @@ class A2ARunnable(RunnableSerializable[A2AInput, Any]):
         if isinstance(event, TextDelta):
             return AIMessageChunk(content=event.text)
         # The text has arrived already, unless the peer sent none until the end.
-        rest = [p for p in event.parts if not (streamed and isinstance(p, TextPart))]
+        parts = without_renderings(event.parts)
+        rest = [p for p in parts if not (streamed and isinstance(p, TextPart))]
         content = _content(rest, data_as_text=False) if rest else ""
         return AIMessageChunk(content=content, response_metadata=_metadata(event, self.url))
 
@@ -656,21 +536,17 @@ class A2ARunnable(RunnableSerializable[A2AInput, Any]):
     def _invoke(
         self, value: A2AInput, run_manager: CallbackManagerForChainRun, config: RunnableConfig
     ) -> Any:
-        async def final() -> Reply:
-            return [e async for e in self._events(value, config) if isinstance(e, Reply)][-1]
-
-        return self._output(value, run_sync(final()))
+        conversation, turn = self._conversation(value, config)
+        return self._output(value, conversation.send_sync(turn))
 
     async def _ainvoke(
         self, value: A2AInput, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
     ) -> Any:
-        events = [e async for e in _on_background(self._events(value, config))]
-        reply = events[-1]
-        assert isinstance(reply, Reply)
-        return self._output(value, reply)
+        conversation, turn = self._conversation(value, config)
+        return self._output(value, await conversation.send(turn))
 
     def invoke(self, input: A2AInput, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        """Send the input's newest messages; return the answer as an `AIMessage`."""
+        """Send the input; return the answer as an `AIMessage`."""
         return self._call_with_config(self._invoke, input, config, **kwargs)
 
     async def ainvoke(
@@ -687,9 +563,10 @@ class A2ARunnable(RunnableSerializable[A2AInput, Any]):
         run_manager: CallbackManagerForChainRun,
         config: RunnableConfig,
     ) -> Iterator[AIMessageChunk]:
-        streamed = False
         for value in inputs:
-            for event in iterate_sync(self._events(value, config)):
+            conversation, turn = self._conversation(value, config)
+            streamed = False
+            for event in conversation.stream_sync(turn):
                 yield self._chunk(event, streamed)
                 streamed = streamed or isinstance(event, TextDelta)
 
@@ -699,9 +576,10 @@ class A2ARunnable(RunnableSerializable[A2AInput, Any]):
         run_manager: AsyncCallbackManagerForChainRun,
         config: RunnableConfig,
     ) -> AsyncIterator[AIMessageChunk]:
-        streamed = False
         async for value in inputs:
-            async with contextlib.aclosing(_on_background(self._events(value, config))) as events:
+            conversation, turn = self._conversation(value, config)
+            streamed = False
+            async with contextlib.aclosing(conversation.stream(turn)) as events:
                 async for event in events:
                     yield self._chunk(event, streamed)
                     streamed = streamed or isinstance(event, TextDelta)
@@ -734,9 +612,8 @@ class A2ARunnable(RunnableSerializable[A2AInput, Any]):
     ) -> BaseTool:
         """The remote agent as a tool taking one `message`; name and description from its card."""
         if name is None or description is None:
-            card_name, card_description = run_sync(self._remotes.card_text())
-            name = name or _tool_name(card_name)
-            description = description or card_description or f"Ask the agent {card_name}."
+            card = self._remote.card_sync()
+            name, description = name or tool_name(card), description or describe(card)
 
         def ask(message: str, config: RunnableConfig) -> str:
             return _tool_text(self.invoke(message, config))
@@ -749,16 +626,59 @@ class A2ARunnable(RunnableSerializable[A2AInput, Any]):
         )
 
     def close(self) -> None:
-        """Close the connections."""
-        run_sync(self._remotes.aclose())
+        """Close the connections the blocking calls opened."""
+        self._remote.close()
 
     async def aclose(self) -> None:
-        """Async `close`."""
-        await asyncio.wrap_future(
-            asyncio.run_coroutine_threadsafe(self._remotes.aclose(), background_loop())
+        """Close the running event loop's connections."""
+        await self._remote.aclose()
+
+
+class LangChainAdapter(Adapter):
+    """LangChain Runnables served over A2A, and remote agents as `A2ARunnable`s."""
+
+    name = "langchain"
+    serves = "LangChain Runnables (chat models, LCEL chains, LangGraph graphs)"
+    participant = "a2a_bridges.adapters.participants.langchain:participant"
+    agent_types = (Runnable,)
+
+    def card(self, agent: Runnable[Any, Any]) -> CardInfo:
+        """The runnable's name; an agent graph's tools are skills."""
+        name = agent.get_name()
+        try:
+            stateless = not _sees_history(agent, _input_shape(agent, None))
+        except ValueError:
+            # Only `input_key` tells which key takes the message; the history goes in a
+            # messages key next to it, if there is one.
+            stateless = not _keys(_input_schema(agent))[0] and not _checkpointed(agent)
+        skills = [tool_skill(t.name, t.description) for t in _tools(agent)]
+        return CardInfo(
+            name=name, description=f"{name} {STATELESS}" if stateless else "", skills=skills
         )
 
+    def runner(
+        self,
+        agent: Runnable[Any, Any],
+        *,
+        input_key: str | None = None,
+        output_key: str | None = None,
+        **unknown: Any,
+    ) -> LangChainRunner:
+        """`input_key` names the input key that takes the new message, `output_key` the output
+        key that holds the answer, where the schema does not tell."""
+        if unknown:
+            raise TypeError(
+                f"unknown option(s) {', '.join(sorted(unknown))} for a LangChain Runnable: "
+                "it takes input_key and output_key"
+            )
+        return LangChainRunner(agent, input_key=input_key, output_key=output_key)
 
-def from_a2a(url: str, **options: Any) -> A2ARunnable:
-    """A remote agent as a LangChain Runnable: `from_a2a(url).invoke("hello")`."""
-    return A2ARunnable(url, **options)
+    def remote(self, url: str, client: ClientOptions, **native: Any) -> A2ARunnable:
+        """An `A2ARunnable`; it takes no option beyond the client's."""
+        return A2ARunnable(url, **client, **native)
+
+
+adapter = LangChainAdapter()
+handles = adapter.handles
+to_a2a = adapter.to_a2a
+from_a2a = adapter.from_a2a

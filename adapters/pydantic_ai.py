@@ -1,9 +1,10 @@
 """Pydantic AI agents as A2A servers, and remote A2A agents as Pydantic AI models and tools.
 
 Served, an agent runs with the context's earlier turns as `message_history`, streams its text
-as the model produces it, and answers a structured `output_type` with a data part (plus the
-same JSON as text, for text-only callers). Incoming files and data arrive as `BinaryContent`,
-`ImageUrl`/`DocumentUrl`/`AudioUrl`/`VideoUrl` and `StructuredContent`.
+as the model produces it to a caller that streams (a model that cannot stream, or a caller that
+does not, gets a run without streaming), and answers a structured `output_type` with a data
+part. Incoming files and data arrive as `BinaryContent`, `ImageUrl`/`DocumentUrl`/`AudioUrl`/
+`VideoUrl` and `StructuredContent`.
 
 Called, a remote agent is a `Model` (`A2AModel`) inside an ordinary `Agent`: each request sends
 only the new turn; the remote contextId rides in the response's `provider_details`, so going on
@@ -14,63 +15,57 @@ remote agents as tools.
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 import json
 import mimetypes
-import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import Any, cast
+from typing import Any
+
+from typing_extensions import Unpack
+
+from a2a_bridges.adapter import Adapter, missing
 
 try:
-    import anyio
     import pydantic_core
     from pydantic_ai import Agent, AgentRunResultEvent, RunContext, ToolFailed
     from pydantic_ai import messages as ai
     from pydantic_ai.agent import AbstractAgent
     from pydantic_ai.exceptions import ModelAPIError
     from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
+    from pydantic_ai.models.function import FunctionModel
+    from pydantic_ai.models.wrapper import WrapperModel
     from pydantic_ai.profiles import ModelProfile, ModelProfileSpec
     from pydantic_ai.settings import ModelSettings
     from pydantic_ai.tools import ToolDefinition
     from pydantic_ai.toolsets import AbstractToolset, FunctionToolset, ToolsetTool
     from pydantic_core import SchemaValidator, core_schema
 except ImportError as _exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "the Pydantic AI adapter needs Pydantic AI: pip install 'a2a-bridges[pydantic-ai]'"
-    ) from _exc
-from starlette.applications import Starlette
+    raise missing("Pydantic AI", "pydantic-ai") from _exc
 
-from bridges import (
-    CardInfo,
-    Conversation,
-    DataPart,
-    Event,
-    FilePart,
-    Part,
-    RemoteAgent,
-    RemoteAgentError,
-    Reply,
-    TextDelta,
-    TextPart,
-    Turn,
-    build_app,
-    card_options,
-)
+from a2a_bridges import Conversation, DataPart, FilePart, Part, TextPart, Turn
+from a2a_bridges.card import CardInfo, Skill, describe, tool_name, tool_skill
+from a2a_bridges.client import ClientOptions, RemoteAgent, RemoteConversation
+from a2a_bridges.conversation import parts_text, without_renderings
+from a2a_bridges.errors import RemoteAgentError
+from a2a_bridges.runner import Event, Reply, TextDelta
 
 __all__ = [
+    "SYSTEM",
     "A2AModel",
     "A2AStreamedResponse",
     "A2AToolset",
+    "DepsFactory",
+    "PydanticAIAdapter",
     "PydanticAIRunner",
+    "adapter",
     "from_a2a",
     "handles",
     "to_a2a",
 ]
-
-TYPES = "Pydantic AI agents (pydantic_ai.Agent)"
 
 SYSTEM = "a2a"
 """`provider_name` of the responses `A2AModel` returns; its `provider_details` hold the remote
@@ -78,11 +73,6 @@ SYSTEM = "a2a"
 
 DepsFactory = Callable[[Conversation], Any]
 """Gives a request its agent dependencies; may be async."""
-
-
-def handles(agent: Any) -> bool:
-    """Whether `agent` is a Pydantic AI agent."""
-    return isinstance(agent, AbstractAgent)
 
 
 # --- server: the conversation as Pydantic AI input ---
@@ -127,9 +117,16 @@ def _user_content(parts: Iterable[Part]) -> list[ai.UserContent]:
     return content
 
 
-def _prompt(content: list[ai.UserContent]) -> str | list[ai.UserContent]:
+_Prompt = str | list[ai.UserContent]
+
+
+def _prompt(content: list[ai.UserContent]) -> _Prompt:
     # A lone text stays a plain string, as a Pydantic AI user would pass it.
     return content[0] if len(content) == 1 and isinstance(content[0], str) else content
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _agent_text(turn: Turn) -> str:
@@ -144,9 +141,6 @@ def _message(role: str, turns: list[Turn]) -> ai.ModelMessage:
     return ai.ModelResponse([ai.TextPart(_agent_text(t)) for t in turns])
 
 
-_Prompt = str | list[ai.UserContent]
-
-
 def _history(turns: Sequence[Turn]) -> tuple[list[ai.ModelMessage], _Prompt | None]:
     """The turns as `message_history`, and the prompt: the request and the user turns before it."""
     groups = [(role, list(group)) for role, group in groupby(turns, key=lambda t: t.role)]
@@ -157,21 +151,16 @@ def _history(turns: Sequence[Turn]) -> tuple[list[ai.ModelMessage], _Prompt | No
     return [_message(role, group) for role, group in earlier], _prompt(prompt)
 
 
-# --- server: the run's output as parts ---
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+# --- server: the run ---
 
 
 def _output_parts(output: Any) -> tuple[Part, ...]:
-    """A text output as text; a file as a file; anything else as data plus its JSON as text."""
+    """A text output as text; a file as a file; anything else as data."""
     if isinstance(output, str):
         return (TextPart(output),)
     if isinstance(output, ai.BinaryContent):
         return (FilePart(bytes=output.data, media_type=output.media_type),)
-    data = pydantic_core.to_jsonable_python(output)
-    return (TextPart(_json(data)), DataPart(data))
+    return (DataPart(pydantic_core.to_jsonable_python(output)),)
 
 
 def _text_delta(event: object, streamed: bool) -> str:
@@ -184,22 +173,19 @@ def _text_delta(event: object, streamed: bool) -> str:
     return ""
 
 
-def _skills(agent: AbstractAgent[Any, Any]) -> list[dict[str, Any]]:
-    """The agent's function tools, as card skills."""
-    tools: dict[str, str] = {}
-
-    def visit(toolset: AbstractToolset[Any]) -> None:
-        if isinstance(toolset, FunctionToolset):
-            for tool in toolset.tools.values():
-                tools[tool.name] = tool.description or tool.name
-
-    for toolset in agent.toolsets:
-        toolset.apply(visit)
-    return [{"id": n, "name": n, "description": d, "tags": ["tool"]} for n, d in tools.items()]
+def _streams(model: Model | str | None) -> bool:
+    """Whether the model can stream, by Pydantic AI's own test (a model named by a string is a
+    provider's, and they all can); a `FunctionModel` can only with a `stream_function`."""
+    if isinstance(model, WrapperModel):
+        return _streams(model.wrapped)
+    if isinstance(model, FunctionModel):
+        return model.stream_function is not None
+    return not isinstance(model, Model) or type(model).request_stream is not Model.request_stream
 
 
 class PydanticAIRunner:
-    """Runs a Pydantic AI agent on the conversation, streaming its text."""
+    """Runs a Pydantic AI agent on the conversation, streaming its text when the caller reads
+    it as it comes and the model can stream."""
 
     def __init__(
         self,
@@ -207,14 +193,12 @@ class PydanticAIRunner:
         *,
         deps: Any = None,
         deps_factory: DepsFactory | None = None,
-        stream: bool = True,
     ) -> None:
         if deps is not None and deps_factory is not None:
             raise ValueError("pass deps or deps_factory, not both")
         self.agent = agent
         self.deps = deps
         self.deps_factory = deps_factory
-        self.stream = stream
 
     async def _deps(self, conversation: Conversation) -> Any:
         if self.deps_factory is None:
@@ -229,7 +213,7 @@ class PydanticAIRunner:
             "deps": await self._deps(conversation),
             "conversation_id": conversation.context_id,
         }
-        if not self.stream:
+        if not (conversation.streaming and _streams(self.agent.model)):
             result = await self.agent.run(prompt, **options)
             yield Reply(_output_parts(result.output))
             return
@@ -244,30 +228,17 @@ class PydanticAIRunner:
                     yield TextDelta(text)
 
 
-def to_a2a(
-    agent: AbstractAgent[Any, Any],
-    *,
-    deps: Any = None,
-    deps_factory: DepsFactory | None = None,
-    **options: Any,
-) -> Starlette:
-    """Serve a Pydantic AI agent as an A2A app.
+def _skills(agent: AbstractAgent[Any, Any]) -> list[Skill]:
+    """The agent's function tools, as card skills."""
+    tools: dict[str, str | None] = {}
 
-    `deps` gives every request the same dependencies; `deps_factory(conversation)` (sync or
-    async) makes them per request. The other options are the core's (`name`, `description`,
-    `url`, `store`, `auth`, `streaming`, ...); `streaming=False` runs the agent without
-    streaming, for models that cannot.
-    """
-    info = CardInfo(
-        name=agent.name or "pydantic-ai-agent",
-        description=agent.description or "",
-        skills=_skills(agent),
-        input_modes=("text/plain", "application/json", "image/*", "application/pdf"),
-    )
-    runner = PydanticAIRunner(
-        agent, deps=deps, deps_factory=deps_factory, stream=options.get("streaming", True)
-    )
-    return build_app(runner, **card_options(info, options))
+    def visit(toolset: AbstractToolset[Any]) -> None:
+        if isinstance(toolset, FunctionToolset):
+            tools.update({tool.name: tool.description for tool in toolset.tools.values()})
+
+    for toolset in agent.toolsets:
+        toolset.apply(visit)
+    return [tool_skill(name, description) for name, description in tools.items()]
 
 
 # --- client: a remote agent as a model ---
@@ -309,19 +280,22 @@ def _part(item: ai.UserContent) -> Part | None:
 
 
 def _continuation(
-    messages: list[ai.ModelMessage], url: str
-) -> tuple[str | None, list[ai.ModelMessage]]:
-    """The contextId of this remote's latest answer in the history, and the messages after it."""
+    messages: list[ai.ModelMessage], remote: RemoteAgent
+) -> tuple[RemoteConversation, list[ai.ModelMessage]]:
+    """The remote conversation this remote's latest answer in the history belongs to (a new one
+    when there is none), and the messages after that answer."""
     for i in range(len(messages) - 1, -1, -1):
-        message = messages[i]
-        if isinstance(message, ai.ModelResponse):
-            details = message.provider_details or {}
-            ours = message.provider_name == SYSTEM and message.provider_url == url
-            if ours and details.get("context_id"):
-                return str(details["context_id"]), messages[i + 1 :]
-            # Another model answered last: only what followed it is new.
-            return None, messages[i + 1 :]
-    return None, messages
+        message, new = messages[i], messages[i + 1 :]
+        if not isinstance(message, ai.ModelResponse):
+            continue
+        details = message.provider_details or {}
+        ours = message.provider_name == SYSTEM and message.provider_url == remote.url
+        if not ours or not details.get("context_id"):
+            return remote.conversation(), new  # another model answered last
+        # A question the remote asked is answered in its task.
+        asked = details.get("task_id") if details.get("state") == "input-required" else None
+        return RemoteConversation(remote, details["context_id"], pending=asked), new
+    return remote.conversation(), messages
 
 
 def _json_value(text: str) -> Any | None:
@@ -345,7 +319,7 @@ def _output_tool(tools: list[ToolDefinition], data: Any) -> ToolDefinition | Non
 
 def _answer(reply: Reply, params: ModelRequestParameters) -> tuple[str, ai.ToolCallPart | None]:
     """The reply's text, and the output tool call its data makes when the agent wants one."""
-    text, data = reply.text, reply.data
+    text, data = parts_text(without_renderings(reply.parts)), reply.data
     if data is None and not params.allow_text_output:
         data = _json_value(text)  # a peer that answers structured output as JSON text
     if data is not None and params.output_mode == "tool" and params.output_tools:
@@ -370,28 +344,26 @@ class A2AModel(Model):
     history: the user prompt (text, files, `StructuredContent` as data) and any retry
     feedback. Instructions, system prompts and the agent's own tools stay local. The answer's
     contextId, taskId and state are in the response's `provider_details`; a request whose
-    history holds them continues that remote context. A remote data part becomes the agent's
-    output tool call, so it validates into a structured `output_type`. Cancelling a run cancels
-    the remote task. A failed remote task, or a failed call, raises `ModelAPIError`.
+    history holds them continues that remote context (and answers the task, when the remote
+    asked something). A remote data part becomes the agent's output tool call, so it validates
+    into a structured `output_type`. Cancelling a run cancels the remote task. A failed remote
+    task, or a failed call, raises `ModelAPIError`. `options` are the `ClientOptions`.
     """
 
     def __init__(
         self,
         url: str,
         *,
-        headers: dict[str, str] | None = None,
-        timeout: float = 60.0,
-        streaming: bool | None = None,
         settings: ModelSettings | None = None,
         profile: ModelProfileSpec | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         # The remote agent answers with text or JSON, so every output mode can be offered.
         profile = profile or ModelProfile(
             supports_json_schema_output=True, supports_json_object_output=True
         )
         super().__init__(settings=settings, profile=profile)
-        self.remote = RemoteAgent(url, headers=headers, timeout=timeout, streaming=streaming)
-        self._entered = 0
+        self.remote = RemoteAgent(url, **options)
 
     @property
     def model_name(self) -> str:
@@ -408,16 +380,6 @@ class A2AModel(Model):
         """The remote agent's URL."""
         return self.remote.url
 
-    async def __aenter__(self) -> A2AModel:
-        self._entered += 1
-        return self
-
-    async def __aexit__(self, *args: Any) -> bool | None:
-        self._entered -= 1
-        if self._entered == 0:  # concurrent runs may share the model: close with the last one
-            await self.remote.aclose()
-        return None
-
     async def request(
         self,
         messages: list[ai.ModelMessage],
@@ -425,11 +387,8 @@ class A2AModel(Model):
         model_request_parameters: ModelRequestParameters,
     ) -> ai.ModelResponse:
         _, params = self.prepare_request(model_settings, model_request_parameters)
-        reply: Reply | None = None
-        async for event in self._events(messages):
-            if isinstance(event, Reply):
-                reply = event
-        assert reply is not None
+        *_, reply = [event async for event in self._events(messages)]
+        assert isinstance(reply, Reply)  # the stream ends with the reply, or raises
         text, call = _answer(reply, params)
         parts: list[ai.ModelResponsePart] = [ai.TextPart(text)] if text else []
         return ai.ModelResponse(
@@ -450,47 +409,25 @@ class A2AModel(Model):
         run_context: RunContext[Any] | None = None,
     ) -> AsyncIterator[StreamedResponse]:
         _, params = self.prepare_request(model_settings, model_request_parameters)
-        events = self._events(messages)
-        try:
+        async with contextlib.aclosing(self._events(messages)) as events:
             yield A2AStreamedResponse(
                 model_request_parameters=params,
                 _model_name=self.model_name,
                 _url=self.remote.url,
                 _events=events,
             )
-        finally:
-            await events.aclose()
 
     async def _events(self, messages: list[ai.ModelMessage]) -> AsyncGenerator[TextDelta | Reply]:
-        """The remote's deltas and reply to the new turn; stopped early, it cancels the task."""
-        context_id, new = _continuation(messages, self.remote.url)
+        """The remote's deltas and reply to what is new in `messages`."""
+        conversation, new = _continuation(messages, self.remote)
         turn = Turn("user", tuple(_request_parts(new)) or (TextPart(""),))
-        # RemoteAgent continues its own latest context (and a task waiting for input in it):
-        # only keep that when the history continues the same context.
-        if context_id is None or context_id != self.remote.context_id:
-            self.remote.new_conversation()
-        task_id: str | None = None
-        done = False
         try:
-            # Closed with this generator, so an abandoned answer's stream does not linger.
-            # `stream` is an async generator, though annotated as an iterator.
-            stream = cast(
-                "AsyncGenerator[TextDelta | Reply]", self.remote.stream(turn, context_id=context_id)
-            )
-            async with contextlib.aclosing(stream):
-                async for event in stream:
-                    task_id = self.remote.task_id
-                    done = isinstance(event, Reply)
+            # Closed with this generator, so that an abandoned answer's remote task is cancelled.
+            async with contextlib.aclosing(conversation.stream(turn)) as events:
+                async for event in events:
                     yield event
         except RemoteAgentError as exc:
             raise ModelAPIError(self.model_name, exc.message) from exc
-        finally:
-            if task_id and not done:
-                await self._cancel(task_id)
-
-    async def _cancel(self, task_id: str) -> None:
-        with anyio.CancelScope(shield=True), contextlib.suppress(RemoteAgentError):
-            await self.remote.cancel(task_id)
 
 
 @dataclass
@@ -549,19 +486,6 @@ class A2AStreamedResponse(StreamedResponse):
         return self._timestamp
 
 
-def from_a2a(
-    url: str,
-    *,
-    headers: dict[str, str] | None = None,
-    timeout: float = 60.0,
-    streaming: bool | None = None,
-    **agent_options: Any,
-) -> Agent[Any, Any]:
-    """A remote agent as a Pydantic AI `Agent` on `A2AModel(url)`; other options go to `Agent`."""
-    model = A2AModel(url, headers=headers, timeout=timeout, streaming=streaming)
-    return Agent(model, **agent_options)
-
-
 # --- client: remote agents as tools ---
 
 
@@ -578,21 +502,13 @@ _ASK_VALIDATOR = SchemaValidator(
 )
 
 
-def _tool_name(name: str, taken: Iterable[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:60] or "agent"
-    candidate, n = base, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{base}_{n}"
-    return candidate
-
-
 class A2AToolset(AbstractToolset[Any]):
     """Remote A2A agents as tools: one per agent, named and described by its card.
 
     A call sends the tool's `message` to the agent and returns its answer (its data, when it
     answers with data, else its text). Within one run, calls to the same agent continue one
     remote conversation. A failed remote task is reported to the model as a failed tool call.
+    `options` are the `ClientOptions`.
     """
 
     def __init__(
@@ -600,77 +516,97 @@ class A2AToolset(AbstractToolset[Any]):
         url_or_urls: str | Sequence[str],
         *,
         id: str | None = None,
-        headers: dict[str, str] | None = None,
-        timeout: float = 60.0,
         max_retries: int = 1,
+        **options: Unpack[ClientOptions],
     ) -> None:
         urls = [url_or_urls] if isinstance(url_or_urls, str) else list(url_or_urls)
-        self.remotes = [RemoteAgent(url, headers=headers, timeout=timeout) for url in urls]
+        self.remotes = [RemoteAgent(url, **options) for url in urls]
         self.max_retries = max_retries
         self._id = id
-        self._by_name: dict[str, RemoteAgent] = {}
-        self._descriptions: dict[str, str] = {}
-        self._contexts: dict[tuple[str | None, str], str] = {}  # (run, tool) -> remote contextId
-        self._entered = 0
+        self._tools: dict[str, tuple[RemoteAgent, str]] = {}  # name -> (agent, description)
+        self._conversations: dict[str, RemoteConversation] = {}  # this run's, by tool name
 
     @property
     def id(self) -> str | None:
         return self._id
 
-    async def __aenter__(self) -> A2AToolset:
-        self._entered += 1
-        return self
-
-    async def __aexit__(self, *args: Any) -> bool | None:
-        self._entered -= 1
-        if self._entered == 0:  # the last run using these connections ended
-            self._contexts.clear()
-            for remote in self.remotes:
-                await remote.aclose()
-        return None
+    async def for_run(self, ctx: RunContext[Any]) -> A2AToolset:
+        """This toolset with conversations of the run's own."""
+        run = copy.copy(self)
+        run._conversations = {}
+        return run
 
     async def _load(self) -> None:
-        by_name: dict[str, RemoteAgent] = {}
-        descriptions: dict[str, str] = {}
+        tools: dict[str, tuple[RemoteAgent, str]] = {}
         for remote in self.remotes:
             card = await remote.card()
-            name = _tool_name(card.name, by_name)
-            by_name[name] = remote
-            skills = ", ".join(s.name for s in card.skills)
-            about = card.description or card.name
-            descriptions[name] = f"{about} (skills: {skills})" if skills else about
-        # Assigned together, so runs listing the tools at the same time agree on the names.
-        self._by_name, self._descriptions = by_name, descriptions
+            tools[tool_name(card, tools)] = (remote, describe(card))
+        # Assigned at once, so runs listing the tools at the same time agree on the names.
+        self._tools = tools
 
     async def get_tools(self, ctx: RunContext[Any]) -> dict[str, ToolsetTool[Any]]:
-        if not self._by_name:
+        if not self._tools:
             await self._load()
         return {
             name: ToolsetTool(
                 toolset=self,
                 tool_def=ToolDefinition(
-                    name=name,
-                    description=self._descriptions[name],
-                    parameters_json_schema=_ASK_SCHEMA,
+                    name=name, description=description, parameters_json_schema=_ASK_SCHEMA
                 ),
                 max_retries=self.max_retries,
                 args_validator=_ASK_VALIDATOR,
             )
-            for name in self._by_name
+            for name, (_, description) in self._tools.items()
         }
 
     async def call_tool(
         self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]
     ) -> Any:
-        remote = self._by_name[name]
-        key = (ctx.run_id, name)
-        context_id = self._contexts.get(key)
-        if context_id is None or context_id != remote.context_id:
-            remote.new_conversation()
+        remote, _ = self._tools[name]
+        conversation = self._conversations.setdefault(name, remote.conversation())
         try:
-            reply = await remote.send(tool_args["message"], context_id=context_id)
+            reply = await conversation.send(tool_args["message"])
         except RemoteAgentError as exc:
             raise ToolFailed(exc.message) from exc
-        if reply.context_id:
-            self._contexts[key] = reply.context_id
         return reply.data if reply.data is not None else reply.text
+
+
+# --- the adapter ---
+
+
+class PydanticAIAdapter(Adapter):
+    """Pydantic AI agents served, and remote agents as Pydantic AI `Agent`s on `A2AModel`."""
+
+    name = "pydantic_ai"
+    serves = "Pydantic AI agents (pydantic_ai.Agent)"
+    participant = "a2a_bridges.adapters.participants.pydantic_ai:participant"
+    agent_types = (AbstractAgent,)
+
+    def card(self, agent: AbstractAgent[Any, Any]) -> CardInfo:
+        return CardInfo(
+            name=agent.name or "pydantic-ai-agent",
+            description=agent.description or "",
+            skills=_skills(agent),
+            input_modes=("text/plain", "application/json", "image/*", "application/pdf"),
+        )
+
+    def runner(
+        self,
+        agent: AbstractAgent[Any, Any],
+        *,
+        deps: Any = None,
+        deps_factory: DepsFactory | None = None,
+    ) -> PydanticAIRunner:
+        """`deps` gives every request the same dependencies; `deps_factory(conversation)`
+        (sync or async) makes them per request."""
+        return PydanticAIRunner(agent, deps=deps, deps_factory=deps_factory)
+
+    def remote(self, url: str, client: ClientOptions, **agent_options: Any) -> Agent[Any, Any]:
+        """An `Agent` on `A2AModel(url)`; `agent_options` go to `Agent`."""
+        return Agent(A2AModel(url, **client), **agent_options)
+
+
+adapter = PydanticAIAdapter()
+handles = adapter.handles
+to_a2a = adapter.to_a2a
+from_a2a = adapter.from_a2a

@@ -1,7 +1,7 @@
-"""`python -m bridges` runs the command line."""
+"""`python -m a2a_bridges` runs the command line."""
 
 import sys
 
-from bridges.cli import main
+from a2a_bridges.cli import main
 
 sys.exit(main())

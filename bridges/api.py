@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
+from a2a_bridges.registry import adapter_for, adapter_named
 
-from bridges.registry import adapter_for, adapter_named
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 __all__ = ["from_a2a", "run_app", "serve", "to_a2a"]
 
@@ -14,15 +15,12 @@ __all__ = ["from_a2a", "run_app", "serve", "to_a2a"]
 def to_a2a(agent: Any, **options: Any) -> Starlette:
     """Serve any supported agent as an A2A app.
 
-    Options: `name`, `description`, `url`, `skills`, `store` (None, `sqlite:///path.db`,
-    `postgresql+asyncpg://...`), `auth`, `streaming` (default True), `max_body_bytes`, and
-    whatever the agent's adapter adds. Raises TypeError, naming what is supported and which
-    extra to install, for an agent no installed adapter serves.
+    Options: the core's `ServerOptions` (`name`, `description`, `url`, `skills`, `store`,
+    `auth`, `streaming`, `max_body_bytes`, `versions`, ...), and whatever the agent's adapter
+    adds. Raises TypeError, naming what is supported and which extra to install, for an agent
+    no installed adapter serves.
     """
-    adapter = adapter_for(agent)
-    assert adapter.module is not None
-    app: Starlette = adapter.module.to_a2a(agent, **options)
-    return app
+    return adapter_for(agent).to_a2a(agent, **options)
 
 
 def serve(agent: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
@@ -39,7 +37,8 @@ def run_app(app: Starlette, host: str, port: int) -> None:
 
 
 def from_a2a(url: str, framework: str = "functions", **options: Any) -> Any:
-    """Any A2A server as the native agent type of `framework` (ag2, pydantic_ai, langchain)."""
-    adapter = adapter_named(framework)
-    assert adapter.module is not None
-    return adapter.module.from_a2a(url, **options)
+    """Any A2A server as the native agent type of `framework`: `pydantic_ai` (an `Agent`),
+    `langchain` (an `A2ARunnable`), `ag2` (an `A2AConversableAgent`), or `functions` (an async
+    function). Options: the core's `ClientOptions` (`headers`, `token`, `api_key`, `timeout`,
+    `streaming`) and the native type's own."""
+    return adapter_named(framework).from_a2a(url, **options)

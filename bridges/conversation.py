@@ -14,12 +14,14 @@ from a2a.types import Part as A2APart
 from google.protobuf import json_format, struct_pb2
 
 __all__ = [
+    "JSON_MEDIA_TYPE",
     "Conversation",
     "DataPart",
     "FilePart",
     "Part",
     "TextPart",
     "Turn",
+    "TurnRole",
     "as_parts",
     "message_from_turn",
     "message_to_v03",
@@ -32,6 +34,7 @@ __all__ = [
     "turn_from_message",
     "turn_from_v03",
     "turn_to_dict",
+    "with_renderings",
     "without_renderings",
 ]
 
@@ -93,13 +96,21 @@ class Turn:
 
 @dataclass(frozen=True)
 class Conversation:
-    """What a runner sees: the turns of one context so far, the newest (the request) last."""
+    """What a runner sees: the turns of one context so far, the newest (the request) last.
+
+    `streaming` says whether the caller reads the answer as it is produced; a runner may then
+    skip streaming where the caller would not see it, or where its model cannot stream.
+    """
 
     context_id: str
     task_id: str
     turns: tuple[Turn, ...]
     user: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    streaming: bool = True
+    notes: Mapping[str, Any] | None = None
+    """The runner's notes (`Reply.metadata`, `InputRequired.metadata`) on its latest answer or
+    question in this context, from memory: there even when the caller sent its own history."""
 
     @property
     def last(self) -> Turn:
@@ -122,6 +133,33 @@ def parts_text(parts: Iterable[Part]) -> str:
     return "\n".join(p.text for p in parts if isinstance(p, TextPart))
 
 
+def _renders(part: Part, data: Sequence[Any]) -> bool:
+    if not isinstance(part, TextPart) or not data:
+        return False
+    try:
+        return json.loads(part.text) in data
+    except ValueError:
+        return False
+
+
+def with_renderings(parts: Iterable[Part]) -> tuple[Part, ...]:
+    """The parts with each data part also rendered as JSON text, just after it.
+
+    The convention every server of this library keeps, so that a caller that reads only text
+    still gets structured answers; a part already rendered is not rendered again. The data
+    comes first: it is the answer, the text only its fallback.
+    """
+    parts = tuple(parts)
+    data = [p.data for p in parts if isinstance(p, DataPart)]
+    rendered = [json.loads(p.text) for p in parts if isinstance(p, TextPart) and _renders(p, data)]
+    out: list[Part] = []
+    for part in parts:
+        out.append(part)
+        if isinstance(part, DataPart) and part.data not in rendered:
+            out.append(TextPart(json.dumps(part.data, ensure_ascii=False)))
+    return tuple(out)
+
+
 def without_renderings(parts: Iterable[Part]) -> tuple[Part, ...]:
     """The parts less any text part that only renders a data part beside it as JSON.
 
@@ -130,16 +168,7 @@ def without_renderings(parts: Iterable[Part]) -> tuple[Part, ...]:
     """
     parts = tuple(parts)
     data = [p.data for p in parts if isinstance(p, DataPart)]
-
-    def renders(part: Part) -> bool:
-        if not isinstance(part, TextPart) or not data:
-            return False
-        try:
-            return json.loads(part.text) in data
-        except ValueError:
-            return False
-
-    return tuple(p for p in parts if not renders(p))
+    return tuple(p for p in parts if not _renders(p, data))
 
 
 def as_parts(value: str | Part | Sequence[Part] | Any) -> tuple[Part, ...]:

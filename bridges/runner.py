@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
-from typing import Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
-from bridges.conversation import Conversation, DataPart, Part, Turn, parts_text
+from a2a_bridges.conversation import Conversation, DataPart, Part, Turn, parts_text
 
 __all__ = ["Event", "InputRequired", "Reply", "Runner", "TextDelta"]
 
@@ -26,6 +26,9 @@ class Reply:
     context_id: str | None = None
     task_id: str | None = None
     state: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    """A runner's notes on its answer, kept with it in the conversation's memory (so a runner
+    started afresh finds them in `Conversation.turns`); never sent to the caller."""
 
     @property
     def text(self) -> str:
@@ -48,6 +51,8 @@ class InputRequired:
     """The agent asks the caller something; the caller's next message in the task answers it."""
 
     parts: tuple[Part, ...]
+    metadata: Mapping[str, Any] | None = None
+    """As `Reply.metadata`: kept with the question in memory, never sent."""
 
     @property
     def text(self) -> str:
@@ -68,6 +73,10 @@ class Runner(Protocol):
     caller's answer, when the next message in the same task arrives (after a restart, the
     runner is started afresh with the question and the answer in the conversation instead).
     Raising fails the task with a short message; cancellation arrives as `CancelledError`.
+
+    A runner may also define `direct(turn) -> bool`: the messages (each the first of a task)
+    it answers with one A2A Message and no task, as stateless agents do. Such a run is not
+    streamed; one that asks or fails gets a failed task instead.
     """
 
     def run(self, conversation: Conversation) -> AsyncGenerator[Event, Turn | None]:

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 
-from bridges import Conversation
+from a2a_bridges import Conversation
 
 
 async def echo(conversation: Conversation) -> AsyncIterator[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -19,13 +20,24 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from scenarios.bundled import bundled
-from scenarios.model import FRAMEWORKS, Scenario
-from scenarios.participants import missing
-from scenarios.results import Cell, Report, ScenarioResult, StepResult
-from scenarios.runner import Isolation, run
+from a2a_bridges.scenarios.bundle import bundled
+from a2a_bridges.scenarios.frameworks import missing
+from a2a_bridges.scenarios.model import Scenario
+from a2a_bridges.scenarios.report import write_report
+from a2a_bridges.scenarios.results import Cell, Report, ScenarioResult, StepResult
+from a2a_bridges.scenarios.runner import run
+from a2a_bridges.scenarios.serving import Isolation
 
-__all__ = ["LiveProgress", "choose", "list_scenarios", "matrix_table", "run_scenarios"]
+__all__ = [
+    "STYLES",
+    "LiveProgress",
+    "choose",
+    "list_scenarios",
+    "matrix_table",
+    "run_check",
+    "run_scenarios",
+    "summary_table",
+]
 
 STYLES = {"passed": "green", "failed": "bold red", "skipped": "dim"}
 
@@ -44,7 +56,7 @@ def choose(names: Sequence[str], everything: bool) -> list[str]:
 
 
 def list_scenarios(console: Console | None = None) -> int:
-    """Print the bundled scenarios and which of their frameworks are installed."""
+    """Print the bundled scenarios and which of their frameworks are installed here."""
     console = console or Console()
     table = Table("scenario", "frameworks", "steps", "what it shows", title="Bundled scenarios")
     for name, scenario in bundled().items():
@@ -103,30 +115,37 @@ class LiveProgress:
 
 
 def _cell(cell: Cell, capabilities: list[str]) -> str:
-    if cell.status == "skipped":
-        absent = missing(cell.server) or missing(cell.caller)
-        return "[dim]not installed[/dim]" if absent else "[dim]skipped[/dim]"
-    ran = [c for c in capabilities if cell.results.get(c) in ("passed", "failed")]
-    passed = [c for c in ran if cell.results[c] == "passed"]
+    if cell.missing is not None:
+        return "[dim]unavailable[/dim]"
+    lines = []
+    ran = cell.ran(capabilities)
     failed = [c for c in ran if cell.results[c] == "failed"]
-    if not failed:
-        return f"[green]✓ {len(passed)}/{len(ran)}[/green]"
-    return f"[bold red]✗ {len(passed)}/{len(ran)}[/bold red] " + ", ".join(failed)
+    held = f"{len(ran) - len(failed)}/{len(ran)}"
+    if failed:
+        lines.append(f"[bold red]✗ {held}[/bold red] " + ", ".join(failed))
+    elif ran:
+        lines.append(f"[green]✓ {held}[/green]")
+    skipped, not_applying = cell.skipped(capabilities), cell.not_applying(capabilities)
+    for how, names in (("skipped", skipped), ("n/a", not_applying)):
+        if names:
+            lines.append(f"[dim]{how}: {', '.join(names)}[/dim]")
+    return "\n".join(lines)
 
 
 def matrix_table(report: Report) -> Table:
-    """Rows serve, columns call: how many capabilities held, and which failed."""
+    """Rows serve, columns call: how many capabilities held, which failed, which were
+    skipped (something they need is not installed) and which do not apply."""
     capabilities = report.capabilities()
     table = Table(
         "server \\ caller",
-        *FRAMEWORKS,
+        *report.columns,
         title="Interoperability matrix",
         caption=f"capabilities: {', '.join(capabilities)}",
     )
     cells = report.matrix()
-    for server in FRAMEWORKS:
+    for server in report.rows:
         table.add_row(
-            server, *(_cell(cells[(server, caller)], capabilities) for caller in FRAMEWORKS)
+            server, *(_cell(cells[(server, caller)], capabilities) for caller in report.columns)
         )
     return table
 
@@ -148,6 +167,44 @@ def summary_table(report: Report) -> Table:
     return table
 
 
+def run_check(
+    url: str,
+    *,
+    report_dir: str | None = None,
+    console: Console | None = None,
+    **options: Any,
+) -> int:
+    """Check the server at `url` (`options` are `check`'s), print the matrix, each failure
+    and each known quirk seen, write the report; the exit status is 1 when a check failed."""
+    from a2a_bridges.scenarios.checker import check
+
+    console = console or Console()
+    with console.status(f"checking {url} from every framework and the a2a-sdk…"):
+        report = check(url, **options)
+    console.print(matrix_table(report))
+    for s, step in report.failed_steps():
+        column = s.participants[0].framework
+        console.print(
+            f"[bold red]✗[/] {escape(column)} · {escape(step.label)}: {escape(step.reason)}",
+            highlight=False,
+        )
+    for finding in report.findings:
+        console.print(
+            f"[yellow]quirk {escape(finding.quirk)}[/]: {escape(finding.text)} "
+            f"[dim]({escape('; '.join(finding.seen))})[/dim]",
+            highlight=False,
+        )
+    for why in report.missing.values():
+        console.print(f"[dim]{escape(why)}[/dim]", highlight=False)
+    if report_dir is not None:
+        write_report(report, report_dir)
+        console.print(f"report written to {Path(report_dir) / 'report.html'}", highlight=False)
+    failed = len(report.failures())
+    verdict = "every check held" if report.ok else f"{failed} check(s) failed"
+    console.print(f"{verdict} in {report.duration_ms / 1000:.1f} s", highlight=False)
+    return 0 if report.ok else 1
+
+
 def run_scenarios(
     names: Sequence[str],
     *,
@@ -160,21 +217,21 @@ def run_scenarios(
     status is 1 when an expectation failed."""
     console = console or Console()
     # A failing agent is part of the show: its traceback in the log is not news here.
-    quiet = logging.getLogger("bridges")
+    quiet = logging.getLogger("a2a_bridges")
     if not any(isinstance(h, logging.NullHandler) for h in quiet.handlers):
         quiet.addHandler(logging.NullHandler())
     with LiveProgress(console) as progress:
         report = run(list(names), model=model, isolation=isolation, progress=progress)
     console.print(summary_table(report))
-    console.print(matrix_table(report))
+    if report.capabilities():  # only when a scenario of the matrix ran
+        console.print(matrix_table(report))
     for result in report.scenarios:
         for remark in result.remarks:
             console.print(f"[yellow]{result.name}: {escape(remark)}[/yellow]", highlight=False)
-    for framework in FRAMEWORKS:
-        if (why := missing(framework)) is not None:
-            console.print(f"[dim]{framework} {escape(why)}[/dim]", highlight=False)
+    for why in report.missing.values():
+        console.print(f"[dim]{escape(why)}[/dim]", highlight=False)
     if report_dir is not None:
-        report.write(Path(report_dir))
+        write_report(report, report_dir)
         console.print(f"report written to {Path(report_dir) / 'report.html'}", highlight=False)
     verdict = "every expectation held" if report.ok else f"{len(report.failures())} step(s) failed"
     console.print(f"{verdict} in {report.duration_ms / 1000:.1f} s", highlight=False)

@@ -8,31 +8,47 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from scenarios.results import ScenarioResult
-from scenarios.transcript import Exchange
+from a2a_bridges.scenarios.results import CastMember, ScenarioResult
+from a2a_bridges.scenarios.transcript import Exchange
 
-__all__ = ["COLOURS", "Row", "mermaid", "rows", "svg"]
+__all__ = [
+    "CHAR",
+    "COLUMN",
+    "MIN_COLUMN",
+    "PALETTE",
+    "ROW",
+    "TOP",
+    "VERBS",
+    "WIDTH",
+    "Row",
+    "colours",
+    "mermaid",
+    "one_line",
+    "rows",
+    "svg",
+]
 
-COLOURS = {
-    "functions": "#6b7280",
-    "pydantic_ai": "#c026d3",
-    "langchain": "#15803d",
-    "ag2": "#2563eb",
-}
+PALETTE = ("#6b7280", "#2563eb", "#15803d", "#c026d3", "#ea580c", "#0891b2", "#a16207", "#be123c")
+"""Each framework's colour, given in the order the report lists the frameworks."""
 
-COLUMN = 230  # px between lifelines
+
+def colours(frameworks: Sequence[str]) -> dict[str, str]:
+    """A colour for each framework, by its place in the report."""
+    return {f: PALETTE[i % len(PALETTE)] for i, f in enumerate(frameworks)}
+
+
+COLUMN = 230  # px between lifelines, at most
+MIN_COLUMN = 150  # px between lifelines, at least
+WIDTH = 1120  # px a diagram may take before its lifelines close up to MIN_COLUMN
 ROW = 26  # px per arrow or note
 TOP = 64  # px of participant boxes
-CHAR = 6.6
-VERBS = {
-    "SendMessage": "send",
-    "SendStreamingMessage": "stream",
-    "CancelTask": "cancel",
-}  # px per character of 12px sans-serif text, near enough for layout
+CHAR = 6.6  # px per character of 12px sans-serif text, near enough for layout
+VERBS = {"SendMessage": "send", "SendStreamingMessage": "stream", "CancelTask": "cancel"}
 
 
 @dataclass(frozen=True)
@@ -59,20 +75,25 @@ def _first_text(parts: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _one_line(text: str, limit: int) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
+# A Markdown code fence (```python), which models put around code, is no label's business.
+_FENCE = re.compile(r"```[\w+.-]*")
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` as a label: code fences dropped, whitespace collapsed, cut to `limit` chars."""
+    text = re.sub(r"\s+", " ", _FENCE.sub(" ", text)).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _exchange_rows(e: Exchange) -> list[Row]:
     said = _first_text(e.request_parts)
     verb = VERBS.get(e.method, e.method)
-    request = f"{verb}: {_one_line(said, 60)}" if said else verb
+    request = f"{verb}: {one_line(said, 60)}" if said else verb
     states = " → ".join(e.states)
     if e.error:
-        response, failed = f"error: {_one_line(e.error, 60)}", True
+        response, failed = f"error: {one_line(e.error, 60)}", True
     else:
-        answer = _one_line(_first_text(e.answer_parts), 60)
+        answer = one_line(_first_text(e.answer_parts), 60)
         chunks = f", {e.chunks} chunks" if e.chunks > 1 else ""
         response = f"{e.final_state or e.status}{chunks}" + (f": {answer}" if answer else "")
         if e.method == "SendStreamingMessage" and e.final_state == "working":
@@ -114,15 +135,15 @@ _MERMAID_SAFE = str.maketrans(
 
 
 def _mermaid_text(text: str) -> str:
-    return _one_line(text, 80).translate(_MERMAID_SAFE)
+    return one_line(text, 80).translate(_MERMAID_SAFE)
 
 
 def mermaid(result: ScenarioResult) -> str:
     """The scenario's exchanges as a Mermaid `sequenceDiagram`."""
-    ids = {p["name"]: f"p{i}" for i, p in enumerate(result.participants)}
+    ids = {p.name: f"p{i}" for i, p in enumerate(result.participants)}
     lines = ["sequenceDiagram"]
     for p in result.participants:
-        lines.append(f"    participant {ids[p['name']]} as {p['name']} ({p['framework']})")
+        lines.append(f"    participant {ids[p.name]} as {p.name} ({p.framework})")
     arrows = {"request": "->>", "response": "-->>"}
     for row in rows(result):
         a, b = ids.get(row.source, "unknown"), ids.get(row.target, "unknown")
@@ -134,20 +155,21 @@ def mermaid(result: ScenarioResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _box(x: float, p: dict[str, Any]) -> str:
-    colour = COLOURS.get(p["framework"], "#444")
+def _box(x: float, p: CastMember, colour: str, column: float) -> str:
+    room = int((column - 28) / CHAR)
     return (
-        f'<rect x="{x - COLUMN / 2 + 10}" y="8" width="{COLUMN - 20}" height="44" rx="6" '
+        f'<rect x="{x - column / 2 + 10}" y="8" width="{column - 20}" height="44" rx="6" '
         f'fill="{colour}" />'
-        f'<text x="{x}" y="27" class="name">{escape(p["name"])}</text>'
-        f'<text x="{x}" y="44" class="fw">{escape(p["framework"])} · {escape(p["role"])}</text>'
+        f'<text x="{x}" y="27" class="name">{escape(one_line(p.name, room))}</text>'
+        f'<text x="{x}" y="44" class="fw">'
+        f"{escape(one_line(f'{p.framework} · {p.role}', room))}</text>"
     )
 
 
 def _arrow(row: Row, xs: dict[str, float], y: float, head: str) -> str:
     x1, x2 = xs.get(row.source, 0.0), xs.get(row.target, 0.0)
     room = max(abs(x2 - x1) / CHAR - 2, 12)
-    label = escape(_one_line(row.text, int(room)))
+    label = escape(one_line(row.text, int(room)))
     cls = f"arrow {row.kind}" + (" failed" if row.failed else "")
     return (
         f'<g class="{cls}"><title>{escape(row.text)}&#10;{escape(row.detail)}</title>'
@@ -156,22 +178,26 @@ def _arrow(row: Row, xs: dict[str, float], y: float, head: str) -> str:
     )
 
 
-def _note(row: Row, xs: dict[str, float], y: float) -> str:
+def _note(row: Row, xs: dict[str, float], y: float, column: float) -> str:
     x1, x2 = sorted((xs.get(row.source, 0.0), xs.get(row.target, 0.0)))
-    left, width = x1 - COLUMN / 2 + 16, x2 - x1 + COLUMN - 32
-    label = escape(_one_line(row.text, int(width / CHAR)))
+    left, width = x1 - column / 2 + 16, x2 - x1 + column - 32
+    label = escape(one_line(row.text, int(width / CHAR)))
     return (
         f'<g class="note"><rect x="{left}" y="{y - 15}" width="{width}" height="20" rx="3" />'
         f'<text x="{(x1 + x2) / 2}" y="{y - 1}">{label}</text></g>'
     )
 
 
-def svg(result: ScenarioResult) -> str:
-    """The scenario's sequence diagram as one inline `<svg class="sequence">` element."""
-    xs = {p["name"]: COLUMN / 2 + i * COLUMN for i, p in enumerate(result.participants)}
+def svg(result: ScenarioResult, colour: Mapping[str, str]) -> str:
+    """The scenario's sequence diagram as one inline `<svg class="sequence">` element, each
+    participant in its framework's `colour`."""
+    count = max(len(result.participants), 1)
+    # Lifelines close up for a large cast, so that the page shows the diagram whole.
+    column = max(MIN_COLUMN, min(COLUMN, WIDTH / count))
+    xs = {p.name: column / 2 + i * column for i, p in enumerate(result.participants)}
     head = f"head-{re.sub(r'[^a-z0-9-]', '-', result.name.lower())}"  # ids are page-wide
     lines = rows(result)
-    width = COLUMN * max(len(xs), 1)
+    width = column * count
     height = TOP + ROW * (len(lines) + 1)
     out = [
         f'<svg class="sequence" xmlns="http://www.w3.org/2000/svg" width="{width}" '
@@ -182,11 +208,11 @@ def svg(result: ScenarioResult) -> str:
         "</marker></defs>",
     ]
     for p in result.participants:
-        x = xs[p["name"]]
+        x = xs[p.name]
         out.append(f'<line class="life" x1="{x}" y1="52" x2="{x}" y2="{height - 4}" />')
-        out.append(_box(x, p))
+        out.append(_box(x, p, colour.get(p.framework, "#444"), column))
     for i, row in enumerate(lines):
         y = TOP + ROW * (i + 1)
-        out.append(_note(row, xs, y) if row.kind == "note" else _arrow(row, xs, y, head))
+        out.append(_note(row, xs, y, column) if row.kind == "note" else _arrow(row, xs, y, head))
     out.append("</svg>")
     return "".join(out)

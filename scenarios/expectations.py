@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scenarios.model import Answer
-from scenarios.transcript import Exchange, Note
+from a2a_bridges.scenarios.transcript import Exchange, Note
+from a2a_bridges.testing.participant import Answer
 
 __all__ = [
     "Calls",

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
 
-if TYPE_CHECKING:
-    from scenarios.expectations import Expectation
+from a2a_bridges.scenarios.expectations import Expectation
+from a2a_bridges.scenarios.frameworks import frameworks
+from a2a_bridges.testing.participant import Message
 
 __all__ = [
-    "FRAMEWORKS",
-    "Answer",
-    "File",
-    "Message",
     "Mode",
     "Participant",
     "Role",
@@ -20,9 +17,6 @@ __all__ = [
     "Step",
     "messages",
 ]
-
-FRAMEWORKS = ("functions", "pydantic_ai", "langchain", "ag2")
-"""Every framework a participant can be written in, in the order reports show them."""
 
 Role: TypeAlias = Literal["server", "caller"]
 Mode: TypeAlias = Literal["send", "stream", "cancel", "orchestrate"]
@@ -33,10 +27,10 @@ class Participant:
     """One agent of a scenario.
 
     A `server` is served as a real A2A server; a `caller` talks to servers through its own
-    framework's native remote type. `behaviour` names its deterministic script (see
-    `scenarios.script`); `model` names a real model that replaces the script where the
-    framework supports it and the provider's key is set; `open_ended` says whether a real
-    model may replace it at all.
+    framework's native remote type. `framework` is a registered adapter's name. `behaviour`
+    names its deterministic script (see `a2a_bridges.testing.script`); `model` names a real
+    model that replaces the script where the framework supports it and the provider's key is
+    set; `open_ended` says whether a real model may replace it at all.
     """
 
     name: str
@@ -47,25 +41,11 @@ class Participant:
     open_ended: bool = False
 
     def __post_init__(self) -> None:
-        if self.framework not in FRAMEWORKS:
-            raise ValueError(f"unknown framework {self.framework!r}: choose one of {FRAMEWORKS}")
-
-
-@dataclass(frozen=True)
-class File:
-    """A file a caller sends."""
-
-    name: str
-    media_type: str
-    data: bytes
-
-
-@dataclass(frozen=True)
-class Message:
-    """What a caller says: text, and optionally a file."""
-
-    text: str
-    file: File | None = None
+        known = frameworks()
+        if self.framework not in known:
+            raise ValueError(
+                f"unknown framework {self.framework!r}: choose one of {', '.join(known)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -108,7 +88,7 @@ class Scenario:
     def frameworks(self) -> tuple[str, ...]:
         """The frameworks the participants are written in, in report order."""
         used = {p.framework for p in self.participants}
-        return tuple(f for f in FRAMEWORKS if f in used)
+        return tuple(f for f in frameworks() if f in used)
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.participants]
@@ -116,38 +96,6 @@ class Scenario:
             for name in (step.caller, *step.servers):
                 if name not in names:
                     raise ValueError(f"step names unknown participant {name!r}")
-
-
-@dataclass
-class Answer:
-    """What a caller got back for one message, in neutral terms.
-
-    `data` is a structured answer as the caller's framework handed it over (a dict, not a
-    string); `native` names the type the framework returned; `error` is the text of an
-    exception the caller's framework raised; `chat` is an orchestrating agent's own chat.
-    """
-
-    text: str = ""
-    data: Any = None
-    deltas: list[str] = field(default_factory=list)
-    error: str | None = None
-    state: str | None = None
-    native: str = ""
-    chat: list[dict[str, Any]] | None = None
-    elapsed_ms: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """The answer as JSON-ready data."""
-        return {
-            "text": self.text,
-            "data": self.data,
-            "deltas": self.deltas,
-            "error": self.error,
-            "state": self.state,
-            "native": self.native,
-            "chat": self.chat,
-            "elapsed_ms": round(self.elapsed_ms, 1),
-        }
 
 
 def messages(*items: str | Message) -> tuple[Message, ...]:

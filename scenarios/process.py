@@ -1,8 +1,8 @@
-"""Serves one participant in a process of its own: `python -m scenarios.process SPEC`.
+"""Serves one participant in a process of its own: `python -m a2a_bridges.scenarios.process SPEC`.
 
-SPEC is JSON: the participant's fields, its `model`, and `record`, the JSON-lines file its
-exchanges and notes are recorded into. The URL is printed on the first line of stdout once the
-server listens; SIGTERM stops it.
+SPEC is JSON: the participant's fields, the real `model` it runs on (or null), and `record`,
+the JSON-lines file its exchanges and notes are recorded into. The URL is printed on the first
+line of stdout once the server listens; SIGTERM stops it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from pathlib import Path
 
 import uvicorn
 
-from scenarios.model import Participant
-from scenarios.participants import build_server
-from scenarios.runner import serve_app
-from scenarios.transcript import JsonlSink
+from a2a_bridges.scenarios.model import Participant
+from a2a_bridges.scenarios.serving import serve_app
+
+__all__ = ["main"]
+from a2a_bridges.scenarios.transcript import JsonlSink
 
 
 def main(argv: list[str]) -> int:
@@ -25,12 +26,7 @@ def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
     sink = JsonlSink(Path(spec.pop("record")))
     model = spec.pop("model")
-    participant = Participant(**spec)
-
-    def notes(text: str) -> None:
-        sink.note(participant.name, text)
-
-    app = serve_app(participant, build_server(participant, notes, model), sink)
+    app = serve_app(Participant(**spec), model, sink)
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
     # and without it every response waits ~40 ms for a delayed ACK.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 import uuid
@@ -17,12 +18,25 @@ from google.protobuf.message import Message as ProtoMessage
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
-from bridges.app import CARD_PATHS
-from bridges.client import state_name
-from bridges.conversation import DataPart, Part, TextPart, part_from_a2a, part_from_v03
+from a2a_bridges.card import CARD_PATHS
+from a2a_bridges.client.answer import state_name
+from a2a_bridges.conversation import (
+    JSON_MEDIA_TYPE,
+    DataPart,
+    Part,
+    TextPart,
+    part_from_a2a,
+    part_from_v03,
+)
 
 __all__ = [
     "CALLER_HEADER",
+    "CANCEL_METHODS",
+    "MESSAGE_METHODS",
+    "REST_METHODS",
+    "RESULT_TYPES",
+    "TEXT_KEPT",
+    "V03_METHODS",
     "Event",
     "Exchange",
     "JsonlSink",
@@ -37,6 +51,23 @@ CALLER_HEADER = "x-a2a-scenario-caller"
 """The header each scenario caller sends, naming itself, so an exchange knows who called."""
 
 MESSAGE_METHODS = ("SendMessage", "SendStreamingMessage", "message/send", "message/stream")
+CANCEL_METHODS = ("CancelTask", "tasks/cancel")
+
+TEXT_KEPT = 100_000
+"""Characters of one text part a record keeps (an oversized message is recorded cut)."""
+
+# HTTP+JSON paths (A2A 1.0, and 0.3 under /v1) → the JSON-RPC method they stand for.
+REST_METHODS = (
+    (re.compile(r"/message:send$"), "POST", "SendMessage", "message/send"),
+    (re.compile(r"/message:stream$"), "POST", "SendStreamingMessage", "message/stream"),
+    (re.compile(r"/tasks/[^/]+:cancel$"), "POST", "CancelTask", "tasks/cancel"),
+    (re.compile(r"/tasks/[^/:]+$"), "GET", "GetTask", "tasks/get"),
+)
+
+V03_METHODS = {v03: v10 for _, _, v10, v03 in REST_METHODS}
+
+# A timestamp with no offset (fasta2a 2.1.1 writes them): the a2a-sdk 1.x cannot parse it.
+_NAIVE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$")
 
 # The a2a 1.0 JSON-RPC methods, and the type of their result.
 RESULT_TYPES: dict[str, type[ProtoMessage]] = {
@@ -60,6 +91,11 @@ class Event:
     last_chunk: bool = False
     task_id: str | None = None
     context_id: str | None = None
+    artifact_id: str | None = None
+    status_parts: list[dict[str, Any]] = field(default_factory=list)
+    """A task's status message, when its artifacts are `parts`."""
+    artifacts: int = 0
+    """How many artifacts a task's `parts` come from."""
 
 
 @dataclass
@@ -82,11 +118,21 @@ class Exchange:
     events: list[Event] = field(default_factory=list)
     error: str | None = None
     caller_framework: str | None = None
+    blocking: bool = True
+    """Whether the request let the server answer before the task is done (it did not ask
+    `returnImmediately`, nor 0.3's `blocking: false`)."""
+    oddities: list[str] = field(default_factory=list)
+    """What the response said in a form known clients cannot read (`naive-timestamps`)."""
 
     @property
     def is_message(self) -> bool:
         """Whether the request sent a message (as opposed to reading a card or a task)."""
         return self.method in MESSAGE_METHODS
+
+    @property
+    def is_cancel(self) -> bool:
+        """Whether the request cancelled a task."""
+        return self.method in CANCEL_METHODS
 
     @property
     def states(self) -> list[str]:
@@ -119,11 +165,17 @@ class Exchange:
 
     @property
     def answer_parts(self) -> list[dict[str, Any]]:
-        """The answer's parts: the whole artifact, or the last status message."""
-        for e in reversed(self.events):
-            if e.parts and (e.kind in ("task", "message", "status") or e.last_chunk):
-                return e.parts
-        return [p for e in self.events if e.kind == "artifact" for p in e.parts]
+        """The answer's parts, as the last thing the server sent holds them: the artifact its
+        chunks built (adjacent texts joined), or a task's, a message's or a status's parts."""
+        parts: list[dict[str, Any]] = []
+        artifact: list[dict[str, Any]] = []
+        for e in self.events:
+            if e.kind == "artifact":
+                artifact = [*artifact, *e.parts] if e.append else list(e.parts)
+                parts = artifact
+            elif e.parts:
+                parts = e.parts
+        return _joined(parts)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -134,6 +186,21 @@ class Exchange:
         """From `to_dict` output."""
         events = [Event(**e) for e in data.get("events", [])]
         return cls(**{**data, "events": events})
+
+    def _oddity(self, oddity: str) -> None:
+        if oddity not in self.oddities:
+            self.oddities.append(oddity)
+
+
+def _joined(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Parts with each run of text parts joined into one."""
+    out: list[dict[str, Any]] = []
+    for part in parts:
+        if "text" in part and out and set(out[-1]) == {"text"} and set(part) == {"text"}:
+            out[-1] = {"text": out[-1]["text"] + part["text"]}
+        else:
+            out.append(part)
+    return out
 
 
 @dataclass
@@ -148,7 +215,7 @@ class Note:
 class Sink(Protocol):
     """Where a recording goes."""
 
-    def opened(self, exchange_id: str) -> None:
+    def opened(self, exchange: Exchange) -> None:
         """An exchange started."""
 
     def closed(self, exchange: Exchange) -> None:
@@ -166,17 +233,22 @@ class Transcript:
         self._lock = threading.Lock()
         self._exchanges: list[Exchange] = []
         self._notes: list[Note] = []
-        self._open: set[str] = set()
+        self._open: dict[str, str] = {}  # exchange id -> its caller
         self._files: list[Path] = []
 
-    def opened(self, exchange_id: str) -> None:
+    def opened(self, exchange: Exchange) -> None:
         with self._lock:
-            self._open.add(exchange_id)
+            self._open[exchange.id] = exchange.caller
 
     def closed(self, exchange: Exchange) -> None:
         with self._lock:
-            self._open.discard(exchange.id)
+            self._open.pop(exchange.id, None)
             self._exchanges.append(exchange)
+
+    def open_for(self, caller: str) -> int:
+        """How many exchanges of `caller` are still open (in this process)."""
+        with self._lock:
+            return sum(1 for c in self._open.values() if c == caller)
 
     def note(self, participant: str, text: str) -> None:
         with self._lock:
@@ -186,10 +258,17 @@ class Transcript:
         """Also read what a child process records into `path`."""
         self._files.append(path)
 
+    def absorb(self) -> None:
+        """Keep what child processes recorded, and stop reading their files."""
+        exchanges, notes, _ = self.snapshot()
+        with self._lock:
+            self._exchanges, self._notes, self._files = exchanges, notes, []
+
     def snapshot(self) -> tuple[list[Exchange], list[Note], int]:
         """The exchanges and notes so far, by time, and how many exchanges are still open."""
         with self._lock:
-            exchanges, notes, opened = list(self._exchanges), list(self._notes), set(self._open)
+            exchanges, notes = list(self._exchanges), list(self._notes)
+            opened = set(self._open)
         for path in self._files:
             for line in path.read_text().splitlines() if path.exists() else ():
                 record = json.loads(line)
@@ -218,8 +297,8 @@ class JsonlSink:
         with self._lock, self.path.open("a") as f:
             f.write(json.dumps(record, default=str) + "\n")
 
-    def opened(self, exchange_id: str) -> None:
-        self._write({"type": "opened", "id": exchange_id})
+    def opened(self, exchange: Exchange) -> None:
+        self._write({"type": "opened", "id": exchange.id})
 
     def closed(self, exchange: Exchange) -> None:
         self._write({"type": "closed", **exchange.to_dict()})
@@ -234,9 +313,14 @@ class JsonlSink:
 def summarize_part(part: Part) -> dict[str, Any]:
     """A part as the transcript shows it: files by size and digest, not their bytes."""
     if isinstance(part, TextPart):
+        if len(part.text) > TEXT_KEPT:
+            return {"text": part.text[:TEXT_KEPT] + "…", "chars": len(part.text)}
         return {"text": part.text}
     if isinstance(part, DataPart):
-        return {"data": part.data}
+        kept: dict[str, Any] = {"data": part.data}
+        if part.media_type != JSON_MEDIA_TYPE:
+            kept["media_type"] = part.media_type
+        return {**kept, **({"metadata": part.metadata} if part.metadata else {})}
     file: dict[str, Any] = {"name": part.name, "media_type": part.media_type}
     if part.bytes is not None:
         file["bytes"] = len(part.bytes)
@@ -251,11 +335,17 @@ def _parts(parts: Any) -> list[dict[str, Any]]:
 
 
 def _task_event(t: float, task: Task) -> Event:
-    parts = [p for a in task.artifacts for p in _parts(a.parts)] or _parts(
-        task.status.message.parts
-    )
+    said = _parts(task.status.message.parts)
+    parts = [p for a in task.artifacts for p in _parts(a.parts)]
     return Event(
-        t, "task", state_name(task.status.state), parts, task_id=task.id, context_id=task.context_id
+        t,
+        "task",
+        state_name(task.status.state),
+        parts or said,
+        task_id=task.id,
+        context_id=task.context_id,
+        status_parts=said if parts else [],
+        artifacts=len(task.artifacts),
     )
 
 
@@ -271,41 +361,98 @@ def _event(t: float, result: ProtoMessage) -> Event:
     if isinstance(result, StreamResponse) and kind == "status_update":
         u = result.status_update
         parts = _parts(u.status.message.parts)
-        return Event(t, "status", state_name(u.status.state), parts, task_id=u.task_id)
+        state = state_name(u.status.state)
+        return Event(t, "status", state, parts, task_id=u.task_id, context_id=u.context_id)
     if isinstance(result, StreamResponse) and kind == "artifact_update":
         u = result.artifact_update
         parts = _parts(u.artifact.parts)
-        return Event(t, "artifact", None, parts, u.append, u.last_chunk, task_id=u.task_id)
+        return Event(
+            t,
+            "artifact",
+            None,
+            parts,
+            u.append,
+            u.last_chunk,
+            task_id=u.task_id,
+            context_id=u.context_id,
+            artifact_id=u.artifact.artifact_id,
+        )
     return Event(t, kind or "empty")
 
 
 def _v03_event(t: float, result: dict[str, Any]) -> Event:
     """An A2A 0.3 result (objects with `kind`), roughly: its state and parts."""
     status = result.get("status") or {}
-    parts = result.get("parts") or (status.get("message") or {}).get("parts") or []
-    parts += [p for a in result.get("artifacts", []) for p in a.get("parts", [])]
-    parts += (result.get("artifact") or {}).get("parts", [])
+    said = [
+        summarize_part(part_from_v03(p)) for p in (status.get("message") or {}).get("parts", [])
+    ]
+    parts = [summarize_part(part_from_v03(p)) for p in result.get("parts") or []]
+    artifact = result.get("artifact") or {}
+    for a in [*result.get("artifacts", []), artifact]:
+        parts += [summarize_part(part_from_v03(p)) for p in a.get("parts", [])]
+    kinds = {"status-update": "status", "artifact-update": "artifact"}
+    kind = str(result.get("kind", "result"))
     return Event(
         t,
-        str(result.get("kind", "result")),
+        kinds.get(kind, kind),
         status.get("state"),
-        [summarize_part(part_from_v03(p)) for p in parts],
+        parts or said,
         bool(result.get("append")),
         bool(result.get("lastChunk")),
-        result.get("taskId") or (result.get("id") if result.get("kind") == "task" else None),
+        result.get("taskId") or (result.get("id") if kind == "task" else None),
         result.get("contextId"),
+        artifact.get("artifactId"),
+        said if parts and kind == "task" else [],
+        len(result.get("artifacts") or []),
     )
+
+
+def _mend_timestamps(exchange: Exchange, value: Any) -> None:
+    """Read naive timestamps as UTC, as a tolerant client does, and say they were naive."""
+    if isinstance(value, list):
+        for item in value:
+            _mend_timestamps(exchange, item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "timestamp" and isinstance(item, str) and _NAIVE.match(item):
+                value[key] = item + "Z"
+                exchange._oddity("naive-timestamps")
+            else:
+                _mend_timestamps(exchange, item)
+
+
+def _from_v03_proto(value: Any) -> None:
+    """A2A 0.3 over HTTP+JSON speaks protobuf JSON as 1.0 does, but names a message `msg`
+    and spells the canceled state `TASK_STATE_CANCELLED`: read both the 1.0 way."""
+    if isinstance(value, list):
+        for item in value:
+            _from_v03_proto(item)
+    elif isinstance(value, dict):
+        if "msg" in value:
+            value["message"] = value.pop("msg")
+        if value.get("state") == "TASK_STATE_CANCELLED":
+            value["state"] = "TASK_STATE_CANCELED"
+        for item in value.values():
+            _from_v03_proto(item)
 
 
 def _read_result(exchange: Exchange, t: float, payload: dict[str, Any]) -> None:
     if "error" in payload:
-        exchange.error = str((payload["error"] or {}).get("message", payload["error"]))
+        error = payload["error"]
+        exchange.error = str(error.get("message", error) if isinstance(error, dict) else error)
         exchange.events.append(Event(t, "error"))
         return
-    result = payload.get("result")
+    # A JSON-RPC result, or an HTTP+JSON body (the result itself).
+    rest = "jsonrpc" not in payload and "result" not in payload
+    result = payload if rest else payload.get("result")
     if not isinstance(result, dict):
         return
-    result_type = RESULT_TYPES.get(exchange.method)
+    _mend_timestamps(exchange, result)
+    method = exchange.method
+    if rest and method in V03_METHODS:
+        method = V03_METHODS[method]
+        _from_v03_proto(result)
+    result_type = RESULT_TYPES.get(method)
     if result_type is None:
         exchange.events.append(_v03_event(t, result))
         return
@@ -331,9 +478,18 @@ def _read_request(exchange: Exchange, body: bytes) -> None:
 
 def _read_payload(exchange: Exchange, payload: dict[str, Any]) -> None:
     exchange.method = str(payload.get("method", exchange.method))
-    params = payload.get("params") or {}
+    # A JSON-RPC request, or an HTTP+JSON body (the params themselves).
+    params = (payload.get("params") or {}) if "jsonrpc" in payload else payload
+    configuration = params.get("configuration") or {}
+    exchange.blocking = not configuration.get("returnImmediately") and configuration.get(
+        "blocking", True
+    )
     message = params.get("message")
-    if isinstance(message, dict) and exchange.method in ("SendMessage", "SendStreamingMessage"):
+    # A2A 0.3 over HTTP+JSON sends protobuf JSON, its message named `request`.
+    proto = exchange.method in ("SendMessage", "SendStreamingMessage")
+    if "jsonrpc" not in payload and exchange.method in V03_METHODS:
+        message, proto = params.get("request", message), True
+    if isinstance(message, dict) and proto:
         parsed = json_format.ParseDict(message, Message(), ignore_unknown_fields=True)
         exchange.request_parts = _parts(parsed.parts)
         exchange.context_id = parsed.context_id or None
@@ -416,9 +572,23 @@ class _Watch:
         try:
             payload = json.loads(self.response)
         except ValueError:
-            return
-        if isinstance(payload, dict):
+            payload = None
+        if exchange.status >= 400 and not (isinstance(payload, dict) and "error" in payload):
+            said = payload.get("message") if isinstance(payload, dict) else None
+            exchange.error = str(said or f"HTTP {exchange.status}")
+        elif isinstance(payload, dict):
             _record_result(exchange, exchange.ended, payload)
+
+
+def _method(verb: str, path: str, headers: dict[str, str]) -> str:
+    """What a request does: `card`, a JSON-RPC method (read from its body later), or the
+    method an HTTP+JSON path stands for, in the A2A version the request names."""
+    if path in CARD_PATHS:
+        return "card"
+    for pattern, method, v10, v03 in REST_METHODS:
+        if verb == method and pattern.search(path):
+            return v10 if headers.get("a2a-version", "").startswith("1") else v03
+    return f"{verb} {path}"
 
 
 class Recording:
@@ -446,11 +616,13 @@ class Recording:
             server=self.server,
             server_framework=self.framework,
             caller=headers.get(CALLER_HEADER, "unknown"),
-            method="card" if path in CARD_PATHS else f"{scope.get('method', 'GET')} {path}",
+            method=_method(scope.get("method", "GET"), path, headers),
             path=path,
             started=time.time(),
         )
-        self.sink.opened(exchange.id)
+        if "/tasks/" in path:  # HTTP+JSON names the task in the path
+            exchange.task_id = path.rsplit("/tasks/", 1)[1].split(":")[0] or None
+        self.sink.opened(exchange)
         watch = _Watch(exchange, receive, send)
         try:
             await self.app(scope, watch.receive, watch.send)

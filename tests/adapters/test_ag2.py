@@ -10,6 +10,8 @@ import base64
 import contextlib
 import json
 import re
+import subprocess
+import sys
 import threading
 import uuid
 import warnings
@@ -47,10 +49,13 @@ from a2a.types import (
     Part as A2APart,
 )
 
-import bridges
-from adapters.ag2 import A2AConversableAgent, from_a2a, to_a2a
-from bridges import DataPart, FilePart, RemoteAgent, RemoteAgentError, TextPart
-from bridges.testing import running
+from a2a_bridges import api
+from a2a_bridges.adapters.ag2 import A2AConversableAgent, from_a2a, to_a2a
+from a2a_bridges.client import RemoteAgent, RemoteConversation
+from a2a_bridges.conversation import DataPart, FilePart, Part, TextPart
+from a2a_bridges.errors import AgentError, RemoteAgentError
+from a2a_bridges.runner import TextDelta
+from a2a_bridges.testing import running
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
 
@@ -109,7 +114,7 @@ def failing_agent() -> ConversableAgent:
     agent = ConversableAgent("failing", llm_config=False, human_input_mode="NEVER")
 
     def reply(recipient: ConversableAgent, messages: Any, sender: Agent, config: Any) -> Any:
-        raise ValueError("the tank is empty")
+        raise AgentError("the tank is empty")
 
     agent.register_reply([Agent, None], reply)
     return agent
@@ -180,7 +185,7 @@ SCRIPTED = {"config_list": [{"model": "scripted", "model_client_cls": "ScriptedM
 
 def streaming_agent() -> ConversableAgent:
     agent = ConversableAgent("storyteller", llm_config=SCRIPTED, human_input_mode="NEVER")
-    agent.register_model_client(ScriptedModel)
+    agent.register_model_client(ScriptedModel)  # type: ignore[arg-type]  # AG2 takes the class
     return agent
 
 
@@ -194,7 +199,7 @@ def calculator_agent() -> ConversableAgent:
         return a + b
 
     # Registering a tool rebuilds the model client, so the custom client comes last.
-    agent.register_model_client(ScriptedModel)
+    agent.register_model_client(ScriptedModel)  # type: ignore[arg-type]  # AG2 takes the class
     return agent
 
 
@@ -222,10 +227,10 @@ async def wait_for(event: threading.Event, seconds: float = 10) -> None:
     assert await anyio.to_thread.run_sync(event.wait, seconds), "timed out waiting"
 
 
-async def task_known(remote: RemoteAgent) -> None:
+async def task_known(conversation: RemoteConversation) -> None:
     """Wait until the client has seen the remote task's id (the first streamed event)."""
     with anyio.fail_after(10):
-        while remote.task_id is None:
+        while conversation.task_id is None:
             await anyio.sleep(0.01)
 
 
@@ -243,7 +248,7 @@ def urls() -> Iterator[dict[str, str]]:
     }
     with contextlib.ExitStack() as stack:
         # Through the public entry point, which finds this adapter by the agent's type.
-        yield {name: stack.enter_context(running(bridges.to_a2a(a))) for name, a in agents.items()}
+        yield {name: stack.enter_context(running(api.to_a2a(a))) for name, a in agents.items()}
 
 
 class Script:
@@ -318,7 +323,7 @@ async def test_sdk_client_single_and_multi_turn(urls: dict[str, str]) -> None:
         first = await send(client, request("hello"))
         assert first.status.state == TaskState.TASK_STATE_COMPLETED
         assert answer_text(first) == "echo #1 to user: hello"
-        assert first.status.message.parts[0].text == "echo #1 to user: hello"
+        assert not first.status.message.parts  # the answer is in the artifact only
         second = await send(client, request("again", context_id=first.context_id))
         assert answer_text(second) == "echo #3 to user: again"
         other = await send(client, request("elsewhere"))
@@ -345,7 +350,9 @@ async def test_sdk_client_streaming(urls: dict[str, str]) -> None:
     deltas = [c for c in chunks if not c.last_chunk]
     assert [p.text for c in deltas for p in c.artifact.parts] == ["Once", " upon", " a", " time"]
     assert [c.append for c in deltas] == [False, True, True, True]
-    assert [p.text for p in chunks[-1].artifact.parts] == ["Once upon a time"]
+    # The last chunk adds nothing the deltas lacked: clients that join chunks show it once.
+    assert chunks[-1].last_chunk and chunks[-1].append
+    assert [p.text for p in chunks[-1].artifact.parts] == [""]
     assert events[-1].status_update.status.state == TaskState.TASK_STATE_COMPLETED
 
 
@@ -354,7 +361,7 @@ async def test_sdk_client_error(urls: dict[str, str]) -> None:
     async with sdk_client(urls["failing"]) as client:
         task = await send(client, request("fill it up"))
     assert task.status.state == TaskState.TASK_STATE_FAILED
-    assert task.status.message.parts[0].text == "ValueError: the tank is empty"
+    assert task.status.message.parts[0].text == "the tank is empty"
 
 
 @pytest.mark.anyio
@@ -367,17 +374,19 @@ async def test_sdk_client_cancel() -> None:
             canceled = await client.cancel_task(CancelTaskRequest(id=first.task.id))
             assert canceled.status.state == TaskState.TASK_STATE_CANCELED
             await wait_for(cancelled)
-            await stream.aclose()
+            await stream.aclose()  # type: ignore[attr-defined]  # an async generator
 
 
-# --- bridges.RemoteAgent ---
+# --- a2a_bridges.RemoteAgent ---
 
 
 @pytest.mark.anyio
 async def test_remote_agent_turns_memory_and_card(urls: dict[str, str]) -> None:
     async with RemoteAgent(urls["echo"]) as remote:
-        assert (await remote.send("one")).text == "echo #1 to user: one"
-        assert (await remote.send("two")).text == "echo #3 to user: two"
+        chat = remote.conversation()
+        assert (await chat.send("one")).text == "echo #1 to user: one"
+        assert (await chat.send("two")).text == "echo #3 to user: two"
+        assert (await remote.send("alone")).text == "echo #1 to user: alone"
         card = await remote.card()
     assert card.name == "echo"
     assert card.description == "Repeats what it hears."
@@ -387,9 +396,10 @@ async def test_remote_agent_turns_memory_and_card(urls: dict[str, str]) -> None:
 @pytest.mark.anyio
 async def test_remote_agent_human_input_round_trip(urls: dict[str, str]) -> None:
     async with RemoteAgent(urls["booker"]) as remote:
-        asked = await remote.send("a weekend")
+        chat = remote.conversation()
+        asked = await chat.send("a weekend")
         assert asked.input_required and asked.text == "Which city?"
-        done = await remote.send("Nice")
+        done = await chat.send("Nice")
         assert done.state == "completed" and done.text == "Booked Nice for a weekend"
         assert done.task_id == asked.task_id
 
@@ -398,13 +408,14 @@ async def test_remote_agent_human_input_round_trip(urls: dict[str, str]) -> None
 async def test_remote_agent_human_input_mode_always(urls: dict[str, str]) -> None:
     # ALWAYS: the human's answer is the reply; an empty one lets the agent reply itself.
     async with RemoteAgent(urls["always"]) as remote:
-        asked = await remote.send("write something")
+        chat = remote.conversation()
+        asked = await chat.send("write something")
         assert asked.input_required and asked.text.startswith("Replying as always.")
-        assert (await remote.send("Looks good")).text == "Looks good"
-        assert (await remote.send("more")).input_required
-        assert (await remote.send(TextPart(""))).text == "draft 3"
-        assert (await remote.send("and more")).input_required
-        ended = await remote.send("exit")  # the human ends the chat: no reply
+        assert (await chat.send("Looks good")).text == "Looks good"
+        assert (await chat.send("more")).input_required
+        assert (await chat.send(TextPart(""))).text == "draft 3"
+        assert (await chat.send("and more")).input_required
+        ended = await chat.send("exit")  # the human ends the chat: no reply
         assert ended.state == "completed" and ended.parts == ()
 
 
@@ -412,9 +423,9 @@ async def test_remote_agent_human_input_mode_always(urls: dict[str, str]) -> Non
 async def test_remote_agent_streaming(urls: dict[str, str]) -> None:
     async with RemoteAgent(urls["storyteller"]) as remote:
         events = [e async for e in remote.stream("a story")]
-    deltas = [e.text for e in events if isinstance(e, bridges.TextDelta)]
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
     assert deltas == ["Once", " upon", " a", " time"]
-    assert events[-1].text == "Once upon a time"  # type: ignore[union-attr]
+    assert events[-1].text == "Once upon a time"
 
 
 @pytest.mark.anyio
@@ -430,17 +441,18 @@ async def test_remote_agent_cancel() -> None:
     with slow_server() as (url, started, cancelled):
         async with RemoteAgent(url) as remote, anyio.create_task_group() as tg:
             outcome: list[BaseException] = []
+            chat = remote.conversation()
 
             async def ask() -> None:
                 try:
-                    await remote.send("take your time")
+                    await chat.send("take your time")
                 except RemoteAgentError as exc:
                     outcome.append(exc)
 
             tg.start_soon(ask)
             await wait_for(started)
-            await task_known(remote)
-            assert await remote.cancel() == "canceled"
+            await task_known(chat)
+            assert await chat.cancel() == "canceled"
             await wait_for(cancelled)
         assert isinstance(outcome[0], RemoteAgentError) and outcome[0].state == "canceled"
 
@@ -455,7 +467,11 @@ async def test_tools_registered_for_execution_run(urls: dict[str, str]) -> None:
 
 @pytest.mark.anyio
 async def test_file_and_data_parts_reach_the_agent(urls: dict[str, str]) -> None:
-    parts = [TextPart("look"), DataPart({"x": 1}), FilePart(bytes=PNG, media_type="image/png")]
+    parts: list[Part] = [
+        TextPart("look"),
+        DataPart({"x": 1}),
+        FilePart(bytes=PNG, media_type="image/png"),
+    ]
     async with RemoteAgent(urls["probe"]) as remote:
         seen = json.loads((await remote.send(parts)).text)
     assert seen["role"] == "user"
@@ -516,11 +532,27 @@ async def test_ag2_client_error(urls: dict[str, str]) -> None:
 # --- A2AConversableAgent ---
 
 
-def test_from_a2a_takes_name_and_description_from_the_card(urls: dict[str, str]) -> None:
-    remote = bridges.from_a2a(urls["adder"], framework="ag2")
+def test_from_a2a_reads_the_card_only_when_the_description_is_needed(urls: dict[str, str]) -> None:
+    remote = api.from_a2a(urls["adder"], framework="autogen")
     assert isinstance(remote, A2AConversableAgent)
-    assert (remote.name, remote.description) == ("adder", "Adds the numbers it is given.")
-    assert from_a2a(urls["adder"], name="sums").name == "sums"
+    port = urls["adder"].rpartition(":")[2]
+    assert remote.name == f"127_0_0_1_{port}"
+    assert remote.remote.card_data is None  # nothing fetched yet
+    assert remote.description == "Adds the numbers it is given."
+    assert remote.remote.card_data is not None
+    named = from_a2a(urls["adder"], name="sums", description="Sums things.", timeout=5)
+    assert (named.name, named.description, named.remote.timeout) == ("sums", "Sums things.", 5)
+    assert named.remote.card_data is None
+    assert from_a2a("https://agents.example/v1/weather").name == "weather"
+
+
+def test_construction_does_no_network_io() -> None:
+    with running(to_a2a(echo_agent())) as url:
+        pass  # the port is free again
+    remote = from_a2a(url, timeout=2)
+    assert remote.description == f"A remote A2A agent at {url}"  # unreachable: no error here
+    with pytest.raises(TypeError, match="unknown client option"):
+        A2AConversableAgent("x", url, colour="red")  # type: ignore[call-arg]
 
 
 def test_initiate_chat_sync(urls: dict[str, str]) -> None:
@@ -547,7 +579,7 @@ async def test_a_initiate_chat_and_a_context_per_partner(urls: dict[str, str]) -
     second = await bob.a_initiate_chat(remote, message="b1", max_turns=1, clear_history=False)
     assert first.chat_history[-1]["content"] == "echo #3 to alice: a2"
     assert second.chat_history[-1]["content"] == "echo #1 to bob: b1"
-    assert remote.remote(alice).context_id != remote.remote(bob).context_id
+    assert remote.conversation(alice).context_id != remote.conversation(bob).context_id
     await remote.aclose()
 
 
@@ -576,11 +608,63 @@ async def test_a2a_agent_streams_to_the_iostream(urls: dict[str, str]) -> None:
     await remote.aclose()
 
 
+CONSOLE_CHAT = """
+import asyncio, sys, warnings
+warnings.simplefilter("ignore")
+from autogen import ConversableAgent
+from a2a_bridges.adapters.ag2 import from_a2a
+
+remote = from_a2a(sys.argv[1], name="storyteller")
+user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
+print("=== loud", flush=True)
+user.initiate_chat(remote, message="a story", max_turns=1)
+print("=== silent", flush=True)
+user.initiate_chat(remote, message="a story", max_turns=1, silent=True)
+print("=== silent async", flush=True)
+asyncio.run(user.a_initiate_chat(remote, message="a story", max_turns=1, silent=True))
+"""
+
+
+def test_streamed_text_on_the_console_is_one_line_and_silent_chats_print_none(
+    urls: dict[str, str],
+) -> None:
+    # A real process whose stdout is a pipe, as when output is not a terminal (issue 11).
+    out = subprocess.run(
+        [sys.executable, "-c", CONSOLE_CHAT, urls["storyteller"]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    loud, _, rest = out.partition("=== silent\n")
+    silent, _, silent_async = rest.partition("=== silent async\n")
+    assert "\x1b[" not in out  # no colour codes into a pipe
+    # Streamed on one line, then the received message as AG2 prints it.
+    assert loud.splitlines().count("Once upon a time") == 2
+    assert " upon" not in loud.splitlines()
+    assert "Once" not in silent and "Once" not in silent_async
+
+
+@pytest.mark.anyio
+async def test_a_silent_chat_streams_nothing_to_the_iostream(urls: dict[str, str]) -> None:
+    remote = A2AConversableAgent("storyteller", urls["storyteller"])
+    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
+    quiet, loud = Script(), Script()
+    with IOStream.set_default(quiet):
+        result = await user.a_initiate_chat(remote, message="a story", max_turns=1, silent=True)
+    with IOStream.set_default(loud):
+        await user.a_initiate_chat(remote, message="a story", max_turns=1)
+    assert result.chat_history[-1]["content"] == "Once upon a time"
+    assert quiet.streamed == []
+    assert loud.streamed == ["Once", " upon", " a", " time"]
+    await remote.aclose()
+
+
 @pytest.mark.anyio
 async def test_a2a_agent_error_is_a_readable_reply_or_raises(urls: dict[str, str]) -> None:
     polite = A2AConversableAgent("failing", urls["failing"])
     reply = await polite.a_generate_reply([{"role": "user", "content": "fill it up"}])
-    assert reply == "[failing could not answer: remote task failed: ValueError: the tank is empty]"
+    assert reply == "[failing could not answer: remote task failed: the tank is empty]"
     strict = A2AConversableAgent("failing", urls["failing"], raise_errors=True)
     with pytest.raises(RemoteAgentError, match="the tank is empty"):
         strict.generate_reply([{"role": "user", "content": "fill it up"}])
@@ -602,17 +686,24 @@ async def test_a2a_agent_timeout_and_cancel() -> None:
         with anyio.fail_after(10):
             reply = await impatient.a_generate_reply([{"role": "user", "content": "quick?"}])
         assert reply == f"[slow could not answer: {url} did not answer in 0.5s]"
+        # A blocking call learns its task's id only with the answer: that run goes on.
 
         remote = A2AConversableAgent("slow", url)
         started.clear()
         task = asyncio.create_task(remote.a_generate_reply([{"role": "user", "content": "wait"}]))
         await wait_for(started)
-        await task_known(remote.remote())
+        await task_known(remote.conversation())
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         await wait_for(cancelled)
-        assert (await remote.remote().get_task()).status.state == TaskState.TASK_STATE_CANCELED
+        task_id = remote.conversation().task_id
+        assert task_id is not None
+        with anyio.fail_after(10):  # CANCELED is written once the run has stopped
+            while (await remote.remote.get_task(task_id)).status.state != (
+                TaskState.TASK_STATE_CANCELED
+            ):
+                await anyio.sleep(0.05)
         await remote.aclose()
         await impatient.aclose()
 
@@ -627,7 +718,7 @@ def test_group_chat_with_a_remote_member(urls: dict[str, str]) -> None:
             "TERMINATE" if "The sum is 12" in messages[-1]["content"] else "wrong",
         ),
     )
-    adder = from_a2a(urls["adder"])
+    adder = from_a2a(urls["adder"], name="adder")
 
     def by_description(last: Agent, chat: GroupChat) -> Agent:
         # The card's description is what tells the manager who can add.

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
-from bridges import Conversation, DataPart, RemoteAgent, Reply, TextDelta, from_a2a, to_a2a
-from bridges.testing import running
+from a2a_bridges import (
+    Conversation,
+    DataPart,
+    RemoteAgent,
+    Reply,
+    TextDelta,
+    TextPart,
+    from_a2a,
+    to_a2a,
+)
+from a2a_bridges.testing import running
 
 pytestmark = pytest.mark.anyio
 
@@ -81,14 +91,24 @@ async def test_generators_stream_each_item(agent: Any) -> None:
 async def test_json_value_becomes_a_data_part() -> None:
     with running(to_a2a(returns_data)) as url:
         reply = (await events(url, "four"))[-1]
-    assert isinstance(reply, Reply) and reply.parts == (DataPart({"length": 4}),)
+    # The data, and its JSON for callers that read only text.
+    assert isinstance(reply, Reply) and reply.parts == (
+        DataPart({"length": 4}),
+        TextPart('{"length": 4}'),
+    )
 
 
-async def test_from_a2a_gives_an_async_function_that_keeps_the_conversation() -> None:
+async def test_from_a2a_gives_an_async_function_of_text() -> None:
     async def history(conversation: Conversation) -> str:
         return " | ".join(t.text for t in conversation.turns if t.role == "user")
 
     with running(to_a2a(history)) as url:
-        ask = from_a2a(url, framework="functions")
-        assert (await ask("one")).text == "one"
-        assert (await ask("two")).text == "one | two"
+        ask = from_a2a(url)  # plain functions are the default
+        assert await ask("one") == "one"
+        assert await ask("two") == "two"  # each call stands alone
+        reply = await ask.reply("three")
+        assert reply.text == "three" and reply.state == "completed"
+        chat = from_a2a(url, conversation=True)  # unless it holds a conversation
+        assert await chat("one") == "one"
+        assert await chat("two") == "one | two"
+        assert await asyncio.to_thread(chat.sync, "three") == "one | two | three"

@@ -28,18 +28,27 @@ from a2a.types import Part as A2APart
 from google.protobuf import json_format
 from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
+from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.output_parsers import JsonOutputParser, StrOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field, PrivateAttr
 
-import bridges
-from adapters.langchain import A2ARunnable, LangChainRunner, from_a2a, to_a2a
-from bridges import RemoteAgent, RemoteAgentError
-from bridges.testing import running
+import a2a_bridges
+from a2a_bridges import RemoteAgent, RemoteAgentError, RemoteConversation
+from a2a_bridges.adapters.langchain import A2ARunnable, LangChainRunner, from_a2a, to_a2a
+from a2a_bridges.conversation import parts_text, without_renderings
+from a2a_bridges.errors import AgentError
+from a2a_bridges.testing import running
 
 # --- signals between a test and the agents it serves (they run in the server's thread) ---
 
@@ -72,7 +81,7 @@ class ScriptedModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedModel:  # type: ignore[override]
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedModel:
         return self  # the script holds the tool calls already
 
     def _generate(
@@ -87,6 +96,7 @@ class ScriptedModel(BaseChatModel):
         message = chunks[0]
         for chunk in chunks[1:]:
             message += chunk
+        assert isinstance(message, AIMessageChunk)
         full = AIMessage(content=message.content, tool_calls=message.tool_calls)
         return ChatResult(generations=[ChatGeneration(message=full)])
 
@@ -96,7 +106,7 @@ class ScriptedModel(BaseChatModel):
         text = messages[-1].text
         command, _, key = text.partition(" ")
         if command == "fail":
-            raise ValueError("the model broke")
+            raise AgentError("the model broke")
         if command == "hang":
             signal(f"{key}-started").set()
             try:
@@ -119,13 +129,7 @@ class ScriptedModel(BaseChatModel):
         reply = self._reply(messages, text)
         if reply.tool_calls:
             calls = [
-                {
-                    "type": "tool_call_chunk",
-                    "name": c["name"],
-                    "args": json.dumps(c["args"]),
-                    "id": c["id"],
-                    "index": i,
-                }
+                tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
                 for i, c in enumerate(reply.tool_calls)
             ]
             yield ChatGenerationChunk(
@@ -274,7 +278,8 @@ class Caller(Protocol):
 
 
 def _state(state: int) -> str:
-    return TaskState.Name(state).removeprefix("TASK_STATE_").lower()  # type: ignore[arg-type]
+    name: str = TaskState.Name(state)
+    return name.removeprefix("TASK_STATE_").lower()
 
 
 def _sdk_parts(parts: Any) -> tuple[str, Any]:
@@ -348,45 +353,42 @@ class SdkCaller:
 
 
 class RemoteAgentCaller:
-    """bridges' neutral client: one `RemoteAgent` (one contextId) per thread."""
+    """bridges' neutral client: one `RemoteConversation` (one contextId) per thread."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.remotes: dict[str | None, RemoteAgent] = {}
-
-    def _remote(self, thread: str | None) -> RemoteAgent:
-        if thread is None:
-            return RemoteAgent(self.url)
-        return self.remotes.setdefault(thread, RemoteAgent(self.url))
+        self.remote = RemoteAgent(url)
+        self.threads: dict[str, RemoteConversation] = {}
 
     async def ask(self, text: str, thread: str | None = None) -> Answer:
-        remote = self._remote(thread)
+        target: RemoteAgent | RemoteConversation = self.remote
+        if thread is not None:
+            target = self.threads.setdefault(thread, self.remote.conversation())
         try:
-            reply = await remote.send(text)
+            reply = await target.send(text)
         except RemoteAgentError as exc:
             return Answer(exc.state or "error", exc.message)
-        finally:
-            if thread is None:
-                await remote.aclose()
-        return Answer(reply.state or "", reply.text, reply.data)
+        # The server also renders data as JSON text, for text-only callers.
+        return Answer(reply.state or "", parts_text(without_renderings(reply.parts)), reply.data)
 
     async def deltas(self, text: str) -> AsyncIterator[str]:
-        async with RemoteAgent(self.url) as remote:
-            async for event in remote.stream(text):
-                if isinstance(event, bridges.TextDelta):
-                    yield event.text
+        async for event in self.remote.stream(text):
+            if isinstance(event, a2a_bridges.TextDelta):
+                yield event.text
 
     async def cancel_while(self, text: str, started: threading.Event) -> str:
-        async with RemoteAgent(self.url) as remote:
-            sending = asyncio.create_task(remote.send(text))
-            assert await wait(started)
-            while remote.task_id is None:  # the Task event arrives before the model runs
-                await asyncio.sleep(0.01)
-            state = await remote.cancel()
-            with pytest.raises(RemoteAgentError) as failure:
-                await sending
-            assert failure.value.state == "canceled"
-            return state
+        conversation = self.remote.conversation()
+        sending = asyncio.create_task(conversation.send(text))
+        assert await wait(started)
+        while conversation.task_id is None:  # the Task event arrives before the model runs
+            await asyncio.sleep(0.01)
+        state = await conversation.cancel()
+        with pytest.raises(RemoteAgentError) as failure:
+            await sending
+        assert failure.value.state == "canceled"
+        return state
+
+    async def aclose(self) -> None:
+        await self.remote.aclose()
 
 
 class RunnableCaller:
@@ -396,7 +398,7 @@ class RunnableCaller:
         self.runnable = A2ARunnable(url)
 
     async def ask(self, text: str, thread: str | None = None) -> Answer:
-        config = {"configurable": {"thread_id": thread}} if thread else None
+        config: RunnableConfig | None = {"configurable": {"thread_id": thread}} if thread else None
         try:
             message = await self.runnable.ainvoke(text, config)
         except RemoteAgentError as exc:
@@ -449,7 +451,7 @@ async def call(kind: str, client: str) -> AsyncIterator[Caller]:
     with running(to_a2a(AGENTS[kind]())) as url:
         caller = CALLERS[client](url)
         yield caller
-        if isinstance(caller, RunnableCaller):
+        if isinstance(caller, RunnableCaller | RemoteAgentCaller):
             await caller.aclose()
 
 
@@ -489,7 +491,7 @@ async def test_deltas_arrive_before_the_model_finishes(call: Caller) -> None:
 async def test_an_error_fails_the_task_readably(call: Caller) -> None:
     answer = await call.ask("fail")
     assert answer.state == "failed"
-    assert "ValueError: the model broke" in answer.text
+    assert "the model broke" in answer.text
     assert "Traceback" not in answer.text
 
 
@@ -506,12 +508,15 @@ async def test_structured_output_is_a_data_part(kind: str, client: str) -> None:
     with running(to_a2a(STRUCTURED[kind]())) as url:
         caller = CALLERS[client](url)
         answer = await caller.ask("weather in Paris?")
-        if isinstance(caller, RunnableCaller):
+        if isinstance(caller, RunnableCaller | RemoteAgentCaller):
             await caller.aclose()
     assert answer.state == "completed"
     assert answer.data == WEATHER
     # The agents also say it in words; the chain and the model only return the data.
-    assert answer.text == (WEATHER_WORDS if kind in ("graph", "create_agent") else "")
+    words = WEATHER_WORDS if kind in ("graph", "create_agent") else ""
+    # A text-only caller also gets the data as JSON text; the others keep the value once.
+    rendered = json.dumps(WEATHER) if client == "a2a-sdk" else ""
+    assert answer.text == words + rendered
 
 
 # --- the server direction, further ---
@@ -530,9 +535,10 @@ async def test_agent_tools_are_card_skills_and_run(builder: str) -> None:
     assert [(s.name, s.description) for s in card.skills] == [
         ("get_weather", "Get the current weather in a city.")
     ]
-    assert (reply.state, reply.text, reply.data) == ("completed", WEATHER_WORDS, WEATHER)
+    said = parts_text(without_renderings(reply.parts))
+    assert (reply.state, said, reply.data) == ("completed", WEATHER_WORDS, WEATHER)
     # The tool really ran, in the graph's thread for the task's context.
-    thread = {"configurable": {"thread_id": reply.context_id}}
+    thread: RunnableConfig = {"configurable": {"thread_id": reply.context_id}}
     state = await agent.aget_state(thread)  # type: ignore[attr-defined]
     results = [(m.name, m.content) for m in state.values["messages"] if m.type == "tool"]
     assert ("get_weather", "21 degrees in Paris") in results
@@ -566,8 +572,9 @@ def test_input_shape_is_found_and_overridable() -> None:
 async def test_graph_without_checkpointer_gets_the_history() -> None:
     with running(to_a2a(messages_graph(ScriptedModel()))) as url:
         async with RemoteAgent(url) as remote:
-            assert (await remote.send("one")).text == "heard 1: one"
-            assert (await remote.send("two")).text == "heard 2: two"
+            conversation = remote.conversation()
+            assert (await conversation.send("one")).text == "heard 1: one"
+            assert (await conversation.send("two")).text == "heard 2: two"
 
 
 @pytest.mark.anyio
@@ -586,9 +593,11 @@ async def test_graph_interrupt_asks_the_caller() -> None:
     builder.add_edge(START, "ask_city")
     with running(to_a2a(builder.compile(checkpointer=InMemorySaver()))) as url:
         async with RemoteAgent(url) as remote:
-            question = await remote.send("what is the weather?")
+            conversation = remote.conversation()
+            question = await conversation.send("what is the weather?")
             assert question.input_required and question.text == "Which city?"
-            answer = await remote.send("Paris")
+            assert conversation.asking
+            answer = await conversation.send("Paris")
     assert (answer.state, answer.text) == ("completed", "Sunny in Paris.")
     assert answer.task_id == question.task_id
 
@@ -599,8 +608,9 @@ async def test_served_a2a_runnable_is_a_proxy_that_keeps_the_conversation() -> N
         proxies = [A2ARunnable(inner), A2ARunnable(data)]
         with running(to_a2a(proxies[0])) as outer, running(to_a2a(proxies[1])) as data_outer:
             async with RemoteAgent(outer) as remote, RemoteAgent(data_outer) as data_remote:
-                assert (await remote.send("one")).text == "heard 1: one"
-                assert (await remote.send("two")).text == "heard 2: two"
+                conversation = remote.conversation()
+                assert (await conversation.send("one")).text == "heard 1: one"
+                assert (await conversation.send("two")).text == "heard 2: two"
                 assert (await data_remote.send("weather?")).data == WEATHER
         for proxy in proxies:
             await proxy.aclose()
@@ -635,7 +645,7 @@ def test_sync_calls_without_an_event_loop(served_url: str) -> None:
         ]
         assert chunks[-1].response_metadata["a2a"]["state"] == "completed"
         assert [m.text for m in remote.batch(["a", "b"])] == ["heard 1: a", "heard 1: b"]
-        thread = {"configurable": {"thread_id": "t"}}
+        thread: RunnableConfig = {"configurable": {"thread_id": "t"}}
         remote.invoke("x", thread)
         assert remote.invoke("y", thread).text == "heard 2: y"
     finally:
@@ -655,12 +665,17 @@ async def test_sync_calls_inside_a_running_loop(served_url: str) -> None:
 async def test_inputs_and_outputs(served_url: str) -> None:
     remote = A2ARunnable(served_url)
     history = [("user", "old"), ("ai", "older answer"), ("user", "new")]
-    # Only what follows the last AI message is sent.
-    assert (await remote.ainvoke(history)).text == "heard 1: new"
+    # Without a thread every message is sent; in one, only what follows the last AI message.
+    assert (await remote.ainvoke(history)).text == "heard 2: new"
+    thread: RunnableConfig = {"configurable": {"thread_id": "inputs"}}
+    assert (await remote.ainvoke(history, thread)).text == "heard 1: new"
     update = await remote.ainvoke({"messages": history})
-    assert isinstance(update, dict) and update["messages"][0].text == "heard 1: new"
-    replies = await remote.abatch(["a", "b"], {"configurable": {"thread_id": "same"}})
-    assert sorted(m.text for m in replies) == ["heard 1: a", "heard 2: b"]
+    assert isinstance(update, dict) and update["messages"][0].text == "heard 2: new"
+    threads: list[RunnableConfig] = [{"configurable": {"thread_id": t}} for t in ("x", "y")]
+    replies = await remote.abatch(["a", "b"], threads)
+    assert [m.text for m in replies] == ["heard 1: a", "heard 1: b"]
+    replies = await remote.abatch(["c", "d"], threads)
+    assert [m.text for m in replies] == ["heard 2: c", "heard 2: d"]
     chunks = [c async for c in remote.astream([("user", "new")])]
     assert sum(chunks[1:], chunks[0]).text == "heard 1: new"
     await remote.aclose()
@@ -669,7 +684,7 @@ async def test_inputs_and_outputs(served_url: str) -> None:
 @pytest.mark.anyio
 async def test_remote_errors_raise(served_url: str) -> None:
     remote = A2ARunnable(served_url)
-    with pytest.raises(RemoteAgentError, match="ValueError: the model broke") as failure:
+    with pytest.raises(RemoteAgentError, match="remote task failed: the model broke") as failure:
         await remote.ainvoke("fail")
     assert failure.value.state == "failed"
     with pytest.raises(RemoteAgentError):
@@ -680,7 +695,10 @@ async def test_remote_errors_raise(served_url: str) -> None:
 def test_as_tool_takes_name_and_description_from_the_card(served_url: str) -> None:
     remote = A2ARunnable(served_url)
     default = remote.as_tool()
-    assert (default.name, default.description) == ("echo_expert", "Repeats what it heard.")
+    assert (default.name, default.description) == (
+        "echo_expert",
+        "Repeats what it heard. (skills: chat)",
+    )
     assert default.invoke({"message": "hi"}) == "heard 1: hi"
     named = remote.as_tool(name="echo", description="Echoes.")
     assert (named.name, named.description) == ("echo", "Echoes.")
@@ -715,12 +733,12 @@ async def test_a2a_runnable_is_a_langgraph_node(served_url: str) -> None:
 
     remote = A2ARunnable(served_url)
     builder = StateGraph(MessagesState)
-    builder.add_node("remote", remote)
+    builder.add_node("remote", remote)  # type: ignore[type-var]  # it takes the state too
     builder.add_edge(START, "remote")
     graph = builder.compile(checkpointer=InMemorySaver())
-    config = {"configurable": {"thread_id": "node"}}
-    await graph.ainvoke({"messages": [("user", "one")]}, config)
-    state = await graph.ainvoke({"messages": [("user", "two")]}, config)
+    config: RunnableConfig = {"configurable": {"thread_id": "node"}}
+    await graph.ainvoke({"messages": [HumanMessage("one")]}, config)
+    state = await graph.ainvoke({"messages": [HumanMessage("two")]}, config)
     # The graph's thread is the remote conversation: it heard both turns, each once.
     assert [m.text for m in state["messages"]] == ["one", "heard 1: one", "two", "heard 2: two"]
     await remote.aclose()
@@ -756,23 +774,27 @@ async def test_a2a_runnable_against_pydantic_ai_on_fasta2a() -> None:
     agent = Agent(FunctionModel(answer, stream_function=stream), name="pydantic")
     with running(agent_to_a2a(agent)) as url:
         remote = A2ARunnable(url)
-        thread = {"configurable": {"thread_id": "t"}}
+        thread: RunnableConfig = {"configurable": {"thread_id": "t"}}
         first = await remote.ainvoke("hello", thread)
         second = await remote.ainvoke("again", thread)
         chunks = [c async for c in remote.astream("streamed")]
+        # A server that knows nothing of the shape still reads every message's text.
+        chat = [("user", "hello"), ("ai", "hi"), ("user", "second")]
+        whole = await remote.ainvoke(chat)
         await remote.aclose()
     assert first.text == "heard 1: hello"
     assert second.text == "heard 2: again"
+    assert whole.text == "heard 3: second"  # a user prompt for each of the three messages
     # fasta2a resends the whole answer at the end: it must not be added twice.
     assert "".join(c.text for c in chunks) == "heard 1: streamed"
 
 
 def test_entry_points_dispatch_to_this_adapter() -> None:
     model = GenericFakeChatModel(messages=iter(["Bonjour le monde"]))
-    app = bridges.to_a2a(model)
+    app = a2a_bridges.to_a2a(model)
     assert isinstance(app.state.runner, LangChainRunner)
     with running(app) as url:
-        remote = bridges.from_a2a(url, framework="langchain")
+        remote = a2a_bridges.from_a2a(url, framework="langchain")
         assert isinstance(remote, A2ARunnable)
         assert remote.invoke("hi").text == "Bonjour le monde"
         remote.close()
@@ -780,8 +802,8 @@ def test_entry_points_dispatch_to_this_adapter() -> None:
 
 SHUTDOWN_SCRIPT = """
 import asyncio
-from adapters.langchain import A2ARunnable, to_a2a
-from bridges.testing import running
+from a2a_bridges.adapters.langchain import A2ARunnable, to_a2a
+from a2a_bridges.testing import running
 from tests.adapters.test_langchain import ScriptedModel
 
 with running(to_a2a(ScriptedModel(), name="echo")) as url:

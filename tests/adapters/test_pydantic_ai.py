@@ -37,10 +37,9 @@ from pydantic_ai import messages as ai
 from pydantic_ai.exceptions import ModelAPIError
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 
-import bridges
-from adapters.functions import to_a2a as functions_to_a2a
-from adapters.pydantic_ai import A2AModel, A2AToolset, from_a2a, to_a2a
-from bridges import (
+import a2a_bridges
+from a2a_bridges import (
+    Conversation,
     DataPart,
     FilePart,
     InputRequired,
@@ -49,7 +48,10 @@ from bridges import (
     TextDelta,
     TextPart,
 )
-from bridges.testing import running
+from a2a_bridges.adapters.functions import to_a2a as functions_to_a2a
+from a2a_bridges.adapters.pydantic_ai import A2AModel, A2AToolset, from_a2a, to_a2a
+from a2a_bridges.errors import AgentError
+from a2a_bridges.testing import running
 
 pytestmark = pytest.mark.anyio
 
@@ -65,9 +67,15 @@ class Control:
 
     go: threading.Event = field(default_factory=threading.Event)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    tasks: list[str] = field(default_factory=list)  # the A2A tasks the echo agent ran
 
 
 control = Control()
+
+
+def note_task(conversation: Conversation) -> None:
+    """The echo agent's deps factory: it notes the task, so a test can look it up."""
+    control.tasks.append(conversation.task_id)
 
 
 def _prompts(messages: list[ai.ModelMessage]) -> list[list[Any]]:
@@ -96,7 +104,7 @@ async def script(messages: list[ai.ModelMessage], info: AgentInfo) -> AsyncItera
     prompts = _prompts(messages)
     words = str(prompts[-1][0]) if prompts and prompts[-1] else ""
     if words.startswith("fail"):
-        raise RuntimeError("the model broke down")
+        raise AgentError("the model broke down")
     if words.startswith("slow"):
         yield "one "
         yield "two "
@@ -151,13 +159,14 @@ def echo_agent() -> Agent[None, str]:
 def fresh_control() -> Iterator[Control]:
     control.go.clear()
     control.cancelled.clear()
+    control.tasks.clear()
     yield control
     control.go.set()  # release a scripted model a failed test left waiting
 
 
 @pytest.fixture(scope="module")
 def echo_url() -> Iterator[str]:
-    with running(to_a2a(echo_agent())) as url:
+    with running(to_a2a(echo_agent(), deps_factory=note_task)) as url:
         yield url
 
 
@@ -234,13 +243,15 @@ class SdkRun:
 class SdkCaller:
     """The a2a-sdk 1.x client, straight."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, streaming: bool = True) -> None:
         self.url = url
+        self.streaming = streaming
         self.context_id = ""
 
     async def run(self, parts: list[Any], on_event: Any = None) -> SdkRun:
         http = httpx.AsyncClient(timeout=30)
-        client = await create_client(self.url, ClientConfig(streaming=True, httpx_client=http))
+        config = ClientConfig(streaming=self.streaming, httpx_client=http)
+        client = await create_client(self.url, config)
         message = Message(
             message_id=uuid.uuid4().hex,
             role=Role.ROLE_USER,
@@ -267,13 +278,14 @@ class SdkCaller:
 
 
 class RemoteCaller:
-    """bridges.RemoteAgent."""
+    """One conversation of a2a_bridges.RemoteAgent."""
 
-    def __init__(self, url: str) -> None:
-        self.remote = RemoteAgent(url)
+    def __init__(self, url: str, streaming: bool | None = None) -> None:
+        self.conversation = RemoteAgent(url, streaming=streaming).conversation()
 
     async def ask(self, *parts: Any) -> Answer:
-        reply = await self.remote.send([TextPart(p) if isinstance(p, str) else p for p in parts])
+        message = [TextPart(p) if isinstance(p, str) else p for p in parts]
+        reply = await self.conversation.send(message)
         return Answer(reply.text, reply.data)
 
 
@@ -382,7 +394,7 @@ async def test_error_fails_the_task_readably(echo_url: str) -> None:
     with pytest.raises(RemoteAgentError) as caught:
         await RemoteAgent(echo_url).send("fail now")
     assert caught.value.state == "failed"
-    assert "RuntimeError: the model broke down" in caught.value.message
+    assert "remote task failed: the model broke down" in caught.value.message
 
     with pytest.raises(ModelAPIError, match="the model broke down"):
         await from_a2a(echo_url).run("fail now")
@@ -447,12 +459,12 @@ async def test_cancel_a2a_sdk(echo_url: str) -> None:
 
 
 async def test_cancel_remote_agent(echo_url: str) -> None:
-    remote = RemoteAgent(echo_url)
+    conversation = RemoteAgent(echo_url).conversation()
     states: list[str] = []
     with pytest.raises(RemoteAgentError) as caught:
-        async for event in remote.stream("slow"):
+        async for event in conversation.stream("slow"):
             if isinstance(event, TextDelta) and not states:
-                states.append(await remote.cancel())
+                states.append(await conversation.cancel())
     assert states == ["canceled"]
     assert caught.value.state == "canceled"
     assert await wait_for(control.cancelled)
@@ -473,9 +485,12 @@ async def test_cancel_pydantic_ai_cancels_the_remote_task(echo_url: str) -> None
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await wait_for(control.cancelled)
-    assert isinstance(agent.model, A2AModel)
-    remote_task = await RemoteAgent(echo_url).get_task(agent.model.remote.task_id)
-    assert remote_task.status.state == TaskState.TASK_STATE_CANCELED
+    [task_id] = control.tasks
+    remote = RemoteAgent(echo_url)
+    deadline = time.monotonic() + 5
+    while (await remote.get_task(task_id)).status.state != TaskState.TASK_STATE_CANCELED:
+        assert time.monotonic() < deadline, "the remote task was not cancelled"
+        await asyncio.sleep(0.01)
 
 
 # --- server direction: the card, deps, non-streaming models ---
@@ -521,22 +536,66 @@ async def test_deps_factory_per_request(is_async: bool) -> None:
         assert reply.text == f"deps={reply.context_id}:hi"
 
 
-async def test_model_that_cannot_stream_is_served_with_streaming_off() -> None:
-    def answer(messages: list[ai.ModelMessage], info: AgentInfo) -> ai.ModelResponse:
-        return ai.ModelResponse([ai.TextPart(f"{len(_prompts(messages))} prompts")])
+# models that cannot stream, and callers that do not (issue 11)
 
-    agent = Agent(FunctionModel(answer))
-    with running(to_a2a(agent, streaming=False, name="plain")) as url:
-        remote = RemoteAgent(url)
-        assert (await remote.send("a")).text == "1 prompts"
-        assert (await remote.send("b")).text == "2 prompts"
-        assert not (await remote.card()).capabilities.streaming
+
+def count_prompts(messages: list[ai.ModelMessage], info: AgentInfo) -> ai.ModelResponse:
+    return ai.ModelResponse([ai.TextPart(f"{len(_prompts(messages))} prompts")])
+
+
+async def in_pieces(messages: list[ai.ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+    yield "streamed "
+    yield "answer"
+
+
+@pytest.fixture(scope="module")
+def plain_url() -> Iterator[str]:
+    """An agent on a model that cannot stream (a FunctionModel with no stream_function)."""
+    with running(to_a2a(Agent(FunctionModel(count_prompts), name="plain"))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def both_url() -> Iterator[str]:
+    """An agent on a model that answers one way streamed, another way not."""
+    model = FunctionModel(count_prompts, stream_function=in_pieces)
+    with running(to_a2a(Agent(model, name="both"))) as url:
+        yield url
+
+
+def streaming_callers(url: str, streaming: bool) -> list[Caller]:
+    return [SdkCaller(url, streaming=streaming), RemoteCaller(url, streaming=streaming)]
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "not-streaming"])
+async def test_model_that_cannot_stream_answers_every_caller(
+    plain_url: str, streaming: bool
+) -> None:
+    assert (await RemoteAgent(plain_url).card()).capabilities.streaming
+    for caller in streaming_callers(plain_url, streaming):
+        assert (await caller.ask("a")).text == "1 prompts"
+        assert (await caller.ask("b")).text == "2 prompts"  # the conversation goes on
+
+
+async def test_caller_that_does_not_stream_gets_the_model_unstreamed(both_url: str) -> None:
+    for caller in streaming_callers(both_url, streaming=False):
+        assert (await caller.ask("a")).text == "1 prompts"
+    events = [e async for e in RemoteAgent(both_url, streaming=True).stream("a")]
+    assert [e.text for e in events if isinstance(e, TextDelta)] == ["streamed ", "answer"]
+
+
+async def test_model_that_cannot_stream_served_with_streaming_off() -> None:
+    with running(to_a2a(Agent(FunctionModel(count_prompts)), streaming=False)) as url:
+        conversation = RemoteAgent(url).conversation()
+        assert (await conversation.send("a")).text == "1 prompts"
+        assert (await conversation.send("b")).text == "2 prompts"
+        assert not (await conversation.remote.card()).capabilities.streaming
 
 
 async def test_bridges_entry_points_dispatch_here(echo_url: str) -> None:
-    agent = bridges.from_a2a(echo_url, framework="pydantic_ai")
+    agent = a2a_bridges.from_a2a(echo_url, framework="pydantic_ai")
     assert isinstance(agent, Agent) and isinstance(agent.model, A2AModel)
-    with running(bridges.to_a2a(echo_agent())) as url:
+    with running(a2a_bridges.to_a2a(echo_agent())) as url:
         assert (await RemoteAgent(url).card()).name == "echo"
 
 
@@ -588,6 +647,26 @@ async def test_a2a_model_answers_a_remote_question_in_the_same_task() -> None:
         assert answer.provider_details["task_id"] == (question.provider_details or {})["task_id"]
 
 
+async def test_client_options_reach_the_remote() -> None:
+    def ask_echo(messages: list[ai.ModelMessage], info: AgentInfo) -> ai.ModelResponse:
+        returns = [p for m in messages for p in m.parts if isinstance(p, ai.ToolReturnPart)]
+        if not returns:
+            return ai.ModelResponse([ai.ToolCallPart("echo", {"message": "hi"})])
+        return ai.ModelResponse([ai.TextPart(f"{returns[0].outcome}: {returns[0].content}")])
+
+    with running(to_a2a(echo_agent(), auth={"s3cret": "alice"})) as url:
+        agent = from_a2a(url, token="s3cret", timeout=5, name="caller")
+        assert agent.name == "caller"
+        assert (await agent.run("hi")).output == "echo: hi (0 replies before)"
+        with pytest.raises(ModelAPIError, match="refused the credentials"):
+            await from_a2a(url).run("hi")
+        toolset = A2AToolset(url, token="s3cret")
+        result = await Agent(FunctionModel(ask_echo), toolsets=[toolset]).run("go")
+        assert result.output == "success: echo: hi (0 replies before)"
+    with pytest.raises(TypeError, match="unknown client option"):
+        A2AModel(url, tokens="s3cret")  # type: ignore[call-arg]
+
+
 def test_a2a_model_run_sync(echo_url: str) -> None:
     assert from_a2a(echo_url).run_sync("hi").output == "echo: hi (0 replies before)"
 
@@ -600,9 +679,9 @@ async def test_a2a_model_streams_structured_output(person_url: str) -> None:
 
 def test_missing_pydantic_ai_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pydantic_ai", None)
-    monkeypatch.delitem(sys.modules, "adapters.pydantic_ai")
+    monkeypatch.delitem(sys.modules, "a2a_bridges.adapters.pydantic_ai")
     with pytest.raises(ImportError, match=re.escape("pip install 'a2a-bridges[pydantic-ai]'")):
-        importlib.import_module("adapters.pydantic_ai")
+        importlib.import_module("a2a_bridges.adapters.pydantic_ai")
 
 
 # --- client direction: A2AToolset ---
@@ -621,16 +700,17 @@ async def test_orchestrator_delegates_through_a2a_toolset(echo_url: str, person_
 
     toolset = A2AToolset([echo_url, person_url])
     orchestrator = Agent(FunctionModel(orchestrate), toolsets=[toolset])
-    result = await orchestrator.run("go")
+    # Two runs at once: each has remote conversations of its own.
+    results = await asyncio.gather(orchestrator.run("go"), orchestrator.run("go"))
     assert seen_tools == {
         "echo": "Echoes the chat. (skills: lookup)",
         "people": "people (skills: chat)",
     }
     # The second call continued the remote conversation the first one started.
-    assert result.output == (
+    assert [r.output for r in results] == 2 * [
         "echo: first question (0 replies before) / "
         "echo: first question > second question (1 replies before)"
-    )
+    ]
 
 
 async def test_a2a_toolset_reports_a_failed_remote_to_the_model(echo_url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -13,8 +14,8 @@ from a2a.client import Client, ClientConfig, ClientFactory
 from a2a.client.card_resolver import parse_agent_card
 from a2a.utils.constants import TransportProtocol
 
-from bridges import Conversation, DataPart, FilePart, InputRequired, TextPart, Turn, to_a2a
-from bridges.testing import running
+from a2a_bridges import Conversation, DataPart, FilePart, InputRequired, TextPart, Turn, to_a2a
+from a2a_bridges.testing import running
 
 
 @dataclass
@@ -81,9 +82,15 @@ def probe() -> Probe:
     return Probe()
 
 
+GRPC = importlib.util.find_spec("grpc") is not None
+
+
 @pytest.fixture
 def server(probe: Probe) -> Iterator[str]:
-    with running(to_a2a(make_agent(probe), name="tester", description="Test agent.")) as url:
+    # Served over gRPC as well, where grpcio is installed, on a port of its own.
+    grpc = {"grpc": "127.0.0.1:0"} if GRPC else {}
+    app = to_a2a(make_agent(probe), name="tester", description="Test agent.", **grpc)
+    with running(app) as url:
         yield url
 
 
@@ -97,6 +104,10 @@ def sdk_client_factory(
         supported_protocol_bindings=[binding],
         use_client_preference=True,
     )
+    if binding == TransportProtocol.GRPC:
+        import grpc.aio
+
+        config.grpc_channel_factory = grpc.aio.insecure_channel
     return ClientFactory(config), http
 
 
@@ -117,4 +128,14 @@ TRANSPORTS = [
     pytest.param((TransportProtocol.HTTP_JSON, "1.0"), id="http_json-1.0"),
     pytest.param((TransportProtocol.JSONRPC, "0.3"), id="jsonrpc-0.3"),
     pytest.param((TransportProtocol.HTTP_JSON, "0.3"), id="http_json-0.3"),
+    pytest.param(
+        (TransportProtocol.GRPC, "1.0"),
+        id="grpc-1.0",
+        marks=pytest.mark.skipif(not GRPC, reason="grpcio is not installed (extra grpc)"),
+    ),
+    pytest.param(
+        (TransportProtocol.GRPC, "0.3"),
+        id="grpc-0.3",
+        marks=pytest.mark.skipif(not GRPC, reason="grpcio is not installed (extra grpc)"),
+    ),
 ]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from bridges import to_a2a
-from bridges.testing import running
+from a2a_bridges import Conversation, to_a2a
+from a2a_bridges.testing import running
 
 V1 = {"A2A-Version": "1.0", "Content-Type": "application/json"}
 
@@ -63,7 +66,7 @@ def test_jsonrpc_errors(url: str, body: bytes, code: int) -> None:
         headers=V1,
         timeout=10,
     )
-    assert ok.json()["result"]["task"]["status"]["message"]["parts"][0]["text"] == "echo: hi"
+    assert ok.json()["result"]["task"]["artifacts"][0]["parts"] == [{"text": "echo: hi"}]
 
 
 def test_v03_wrong_part_kind(url: str) -> None:
@@ -121,3 +124,54 @@ def test_body_that_is_not_utf8(url: str, path: str, status: int) -> None:
     response = httpx.post(url + path, content=b'{"x": "\xff\xfe"}', headers=V1, timeout=10)
     assert response.status_code == status
     assert "UTF-8" in response.text and "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/", "/message:send"])
+def test_a_wrong_content_type_is_refused_as_such(url: str, path: str) -> None:
+    body = rpc("SendMessage", {"message": message([{"text": "hi"}])})
+    response = httpx.post(
+        url + path, content=body, headers={**V1, "Content-Type": "text/plain"}, timeout=10
+    )
+    assert response.status_code == 415
+    text = response.text
+    assert "content type text/plain is not supported" in text
+    if path == "/":
+        assert response.json()["error"]["code"] == -32005
+    for kind in ("application/json", "application/a2a+json", "application/json; charset=utf-8"):
+        ok = httpx.post(url + "/", content=body, headers={**V1, "Content-Type": kind}, timeout=10)
+        assert ok.json()["result"]["task"]["status"]["state"] == "TASK_STATE_COMPLETED", kind
+
+
+def test_limits_get_one_clear_error_each() -> None:
+    async def slow(conversation: Conversation) -> str:
+        await asyncio.sleep(conversation.text.count("z") * 0.2)
+        return "done"
+
+    app = to_a2a(slow, max_parts=3, max_tasks=1, max_waiting=1, task_timeout=0.5)
+    with running(app) as url:
+        many = rpc("SendMessage", {"message": message([{"text": "a"}] * 4)})
+        error = httpx.post(url + "/", content=many, headers=V1, timeout=10).json()["error"]
+        assert error["code"] == -32602 and "4 parts; at most 3" in error["message"]
+        long_id = {**json.loads(rpc("SendMessage", {"message": message([{"text": "a"}])}))}
+        long_id["params"]["message"]["contextId"] = "c" * 40
+        error = httpx.post(url + "/", json=long_id, headers=V1, timeout=10).json()["error"]
+        assert error["code"] == -32602 and "contextId is 40 characters" in error["message"]
+        # One task at a time, one more waiting its turn: a third message gets 503.
+        body = rpc("SendMessage", {"message": message([{"text": "zz"}])})
+        with concurrent.futures.ThreadPoolExecutor() as pool:
+            sends = [pool.submit(httpx.post, url + "/", content=body, headers=V1, timeout=10)]
+            time.sleep(0.1)
+            sends.append(pool.submit(httpx.post, url + "/", content=body, headers=V1, timeout=10))
+            time.sleep(0.1)
+            busy = httpx.post(url + "/", content=body, headers=V1, timeout=10)
+            assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+            assert busy.json()["error"]["message"].startswith("the server is busy")
+            for send in sends:
+                state = send.result().json()["result"]["task"]["status"]["state"]
+                assert state == "TASK_STATE_COMPLETED"
+        # A run past the timeout fails, saying why.
+        slow_body = rpc("SendMessage", {"message": message([{"text": "zzzzz"}])})
+        task = httpx.post(url + "/", content=slow_body, headers=V1, timeout=10).json()
+        status = task["result"]["task"]["status"]
+        assert status["state"] == "TASK_STATE_FAILED"
+        assert "did not finish within 0.5s" in status["message"]["parts"][0]["text"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from a2a.types import Message
 
-from bridges import DataPart, FilePart, TextPart, Turn, as_parts
-from bridges.conversation import (
+from a2a_bridges import DataPart, FilePart, TextPart, Turn, as_parts
+from a2a_bridges.conversation import (
     message_from_turn,
     message_to_v03,
     part_from_a2a,

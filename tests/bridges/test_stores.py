@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from a2a.types import TaskState
 
-from bridges import RemoteAgent, to_a2a
-from bridges.stores import open_stores
-from bridges.testing import running
+from a2a_bridges import RemoteAgent, to_a2a
+from a2a_bridges.server.stores import open_stores
+from a2a_bridges.testing import running
 
 pytestmark = pytest.mark.anyio
 
@@ -21,33 +21,24 @@ async def history(conversation) -> str:  # type: ignore[no-untyped-def]
 async def restart_keeps_conversation(store: str) -> None:
     with running(to_a2a(history, store=store)) as url:
         async with RemoteAgent(url) as remote:
-            assert (await remote.send("one")).text == "one"
-            context_id, task_id = remote.context_id, remote.task_id
+            first = await remote.send("one")
+            assert first.text == "one"
     # A new server on the same store: the task and the conversation are still there.
+    assert first.task_id is not None and first.context_id is not None
     with running(to_a2a(history, store=store)) as url:
-        async with RemoteAgent(url, context_id=context_id) as remote:
-            assert (await remote.get_task(task_id)).status.message.parts[0].text == "one"
-            assert (await remote.send("two")).text == "one | two"
-        async with RemoteAgent(url) as other:
-            assert (await other.send("three")).text == "three"
+        async with RemoteAgent(url) as remote:
+            task = await remote.get_task(first.task_id)
+            assert [p.text for a in task.artifacts for p in a.parts] == ["one"]
+            assert (await remote.send("two", context_id=first.context_id)).text == "one | two"
+            assert (await remote.send("three")).text == "three"
 
 
 async def test_sqlite_store_survives_restart(tmp_path: Path) -> None:
     await restart_keeps_conversation(f"sqlite:///{tmp_path / 'tasks.db'}")
 
 
-async def test_postgres_store_survives_restart() -> None:
-    pytest.importorskip("asyncpg")
-    import asyncpg
-
-    dsn = os.environ.get("A2A_BRIDGES_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-    try:
-        conn = await asyncpg.connect(dsn, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"no PostgreSQL at {dsn}: {exc}")
-    await conn.execute("DROP TABLE IF EXISTS tasks, a2a_bridges_turns")
-    await conn.close()
-    await restart_keeps_conversation(dsn.replace("postgresql://", "postgresql+asyncpg://"))
+async def test_postgres_store_survives_restart(postgres_url: str) -> None:
+    await restart_keeps_conversation(postgres_url)
 
 
 def test_bad_store_url() -> None:
@@ -55,3 +46,57 @@ def test_bad_store_url() -> None:
         open_stores("redis://127.0.0.1")
     with pytest.raises(ValueError, match="not a store URL"):
         open_stores("tasks.db")
+
+
+async def test_a_task_running_when_the_server_stopped_fails_on_restart(tmp_path: Path) -> None:
+    import asyncio
+
+    store = f"sqlite:///{tmp_path / 'tasks.db'}"
+    started = asyncio.Event()
+
+    async def slow(conversation) -> str:  # type: ignore[no-untyped-def]
+        started.set()
+        await asyncio.sleep(60)
+        return "never"
+
+    app = to_a2a(slow, store=store)
+    with running(app) as url:
+        remote = RemoteAgent(url)
+        chat = remote.conversation()
+        sending = asyncio.ensure_future(chat.send("work"))
+        for _ in range(200):
+            if chat.task_id is not None:
+                break
+            await asyncio.sleep(0.02)
+        task_id = chat.task_id
+        assert task_id is not None
+        # The server stops with the task still running (its process died, say).
+        sending.cancel()
+    with running(to_a2a(history, store=store)) as url:
+        async with RemoteAgent(url) as remote:
+            task = await remote.get_task(task_id)
+    assert task.status.state == TaskState.TASK_STATE_FAILED
+    assert "the server stopped while this task ran" in task.status.message.parts[0].text
+
+
+async def test_sql_memory_keeps_a_bounded_cache_and_reads_back_what_it_dropped(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from a2a_bridges.conversation import TextPart, Turn
+    from a2a_bridges.server import memory
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    sql = memory.SqlMemory(engine)
+    await sql.setup()
+    big = "x" * (memory.CACHED_BYTES // 4)
+    try:
+        for n in range(8):  # twice what the cache may hold, by size
+            await sql.append("me", f"c{n}", [Turn("user", (TextPart(big),))])
+            assert len((await sql.load("me", f"c{n}"))[0].text) == len(big)
+        assert sql._size <= memory.CACHED_BYTES and len(sql._cache) < 8
+        # A dropped conversation is read again, whole.
+        assert (await sql.load("me", "c0"))[0].text == big
+    finally:
+        await engine.dispose()

@@ -1,7 +1,8 @@
 """Every step of every bundled scenario, one test each: `scenario#step label caller->server`.
 
-Each scenario runs once per session (the plugin's `scenario_report` caches it); steps whose
-frameworks are not installed are skipped. Steps that fail because of a known adapter bug are
+Each scenario runs once per session (the plugin's `scenario_report` caches it); a scenario
+whose frameworks are not installed fails, unless pytest runs with `--a2a-skip-missing`, when
+the steps that could not run are skipped. Steps that fail because of a known adapter bug are
 strict xfails, so fixing the adapter turns them into failures until the mark is removed.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from scenarios import Report, Scenario, bundled
+from a2a_bridges.scenarios import Report, Scenario, bundled
 
 # (scenario, caller, server, label) -> why it fails today.
 KNOWN_FAILURES: dict[tuple[str, str, str, str], str] = {}
@@ -56,7 +57,7 @@ def test_every_exchange_is_recorded_with_both_frameworks(
     result = scenario_report[name]
     ran = [s for s in result.steps if s.status != "skipped"]
     assert ran and result.exchanges
-    frameworks = {p["name"]: p["framework"] for p in result.participants}
+    frameworks = {p.name: p.framework for p in result.participants}
     for exchange in result.exchanges:
         assert exchange.caller in frameworks, exchange.caller
         assert exchange.server_framework == frameworks[exchange.server]

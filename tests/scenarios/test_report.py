@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import Report
+from a2a_bridges.scenarios import Report, write_report
+from a2a_bridges.scenarios.frameworks import frameworks
+from a2a_bridges.scenarios.report import markdown, page
 
 VOID = {"meta", "br", "input", "img", "hr", "link"}
 
@@ -45,7 +47,7 @@ class _Balance(HTMLParser):
 
 @pytest.fixture
 def written(scenario_report: Report, tmp_path: Path) -> Path:
-    scenario_report.write(tmp_path)
+    write_report(scenario_report, tmp_path)
     return tmp_path
 
 
@@ -60,14 +62,15 @@ def test_json_transcripts(scenario_report: Report, written: Path) -> None:
     assert all(e["events"] and e["first_byte"] >= e["started"] for e in streamed)
     summary = json.loads((written / "summary.json").read_text())
     assert summary["ok"] == scenario_report.ok
-    assert len(summary["matrix"]) == 16
-    assert summary["environment"]["python"]
+    assert len(summary["matrix"]) == len(frameworks()) ** 2
+    assert summary["frameworks"] == list(frameworks())
+    assert summary["environment"]["python"] and summary["environment"]["a2a-sdk"]
 
 
 @pytest.mark.scenario("mesh")
 def test_markdown_has_the_matrix_and_a_mermaid_diagram(written: Path) -> None:
     text = (written / "report.md").read_text()
-    assert "| server \\ caller | functions | pydantic_ai | langchain | ag2 |" in text
+    assert "| server \\ caller | " + " | ".join(frameworks()) + " |" in text
     blocks = re.findall(r"```mermaid\n(.*?)```", text, flags=re.S)
     assert len(blocks) == 1
     diagram = blocks[0]
@@ -94,3 +97,27 @@ def test_html_page_is_self_contained_and_well_formed(
     labels = [t.text or "" for t in root.iter(f"{ns}text")]
     assert any(label.startswith("stream: ") for label in labels)
     assert "Interoperability matrix" in html and 'data-status="loading"' in html
+
+
+def test_markdown_tells_skipped_from_not_applying_from_unavailable(recorded: Report) -> None:
+    text = markdown(recorded)
+    assert "| **alpha** | ✓single ·clarify | -single -clarify | unavailable |" in text
+    assert "| **beta** | ✓single -clarify | -single -clarify | unavailable |" in text
+    assert "| **gamma** | unavailable | unavailable | unavailable |" in text
+    assert "Unavailable here: gamma: no gamma." in text
+
+
+def test_the_page_renders_what_was_recorded(recorded: Report) -> None:
+    html = page(recorded)
+    assert '<span class="cap skipped" title="skipped">· clarify</span>' in html
+    assert '<span class="cap na" title="n/a">- clarify</span>' in html
+    assert '<td class="skipped" title="no gamma">unavailable</td>' in html
+    assert "needs x" in html  # the cast's problems, as recorded
+
+
+def test_a_run_outside_the_matrix_has_no_matrix(recorded: Report) -> None:
+    for step in recorded.scenarios[0].steps:
+        step.label = "story"
+    assert recorded.capabilities() == []
+    assert "No scenario of this run is part of the interoperability matrix." in markdown(recorded)
+    assert '<table class="matrix">' not in page(recorded)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bridges import Conversation, FilePart, RemoteAgent, TextDelta, TextPart, to_a2a
-from bridges.testing import running
-from scenarios.transcript import CALLER_HEADER, JsonlSink, Recording, Transcript
+from a2a_bridges import Conversation, FilePart, RemoteAgent, TextDelta, TextPart, to_a2a
+from a2a_bridges.scenarios.transcript import CALLER_HEADER, JsonlSink, Recording, Transcript
+from a2a_bridges.testing import running
 
 pytestmark = pytest.mark.anyio
 
@@ -30,9 +30,10 @@ async def test_a_streamed_exchange_is_recorded_as_it_passed() -> None:
     app = Recording(to_a2a(chatty), server="chatty", framework="functions", sink=transcript)
     with running(app) as url:
         async with RemoteAgent(url, headers={CALLER_HEADER: "tester"}) as remote:
-            deltas = [e.text async for e in remote.stream("go") if isinstance(e, TextDelta)]
+            chat = remote.conversation()
+            deltas = [e.text async for e in chat.stream("go") if isinstance(e, TextDelta)]
             payload = FilePart(bytes=b"\x00\x01binary", media_type="application/octet-stream")
-            reply = await remote.send([TextPart("file"), payload])
+            reply = await chat.send([TextPart("file"), payload])
     assert deltas == ["one ", "two ", "three"]  # passed through untouched, one by one
     assert reply.text == "8 bytes"
     exchanges, notes, still_open = transcript.snapshot()
@@ -66,6 +67,7 @@ async def test_plain_requests_and_a_child_process_file(tmp_path: Path) -> None:
     with running(app) as url:
         async with RemoteAgent(url, streaming=False) as remote:
             reply = await remote.send("go")
+            assert reply.task_id is not None
             task = await remote.get_task(reply.task_id)
     sink.note("chatty", "done")
     transcript = Transcript()
