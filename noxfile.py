@@ -68,6 +68,10 @@ FRAMEWORK_TESTS = [
     "tests/test_public_api.py",
 ]
 
+# Hundreds of real servers on loopback share two busy cores with the other worker: a test that
+# fails is run once more, and the summary names every rerun; one that fails twice fails CI.
+RERUN = ["--reruns", "1"]
+
 MATRIX = [nox.param(DEFAULT_PYTHON, name, id=f"{DEFAULT_PYTHON}-{name}") for name in SETS] + [
     nox.param(version, "all", id=f"{version}-all")
     for version in INSTALLED
@@ -86,7 +90,7 @@ def tests(session: nox.Session, deps: str) -> None:
     partial = [] if deps == "all" else ["--a2a-skip-missing"]
     paths = [] if deps in ("all", "core") else FRAMEWORK_TESTS
     # Two workers: CI machines have two cores; the suite waits on sockets as much as it computes.
-    workers = ["-n", os.environ.get("A2A_BRIDGES_TEST_WORKERS", "2")]
+    workers = ["-n", os.environ.get("A2A_BRIDGES_TEST_WORKERS", "2"), *RERUN]
     session.run("python", "-m", "pytest", *partial, *(session.posargs or ["-q", *workers, *paths]))
 
 
@@ -137,7 +141,7 @@ def packaging(session: nox.Session) -> None:
 def minimums(session: nox.Session) -> None:
     """The core at the lowest versions it allows."""
     session.install("--resolution=lowest-direct", ".", *GROUPS["test"])
-    session.run("python", "-m", "pytest", "-q", "-n", "2", "tests/bridges")
+    session.run("python", "-m", "pytest", "-q", "-n", "2", *RERUN, "tests/bridges")
 
 
 @nox.session(python=DEFAULT_PYTHON)
