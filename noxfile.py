@@ -70,7 +70,7 @@ FRAMEWORK_TESTS = [
 
 # Hundreds of real servers on loopback share two busy cores with the other worker: a test that
 # fails is run once more, and the summary names every rerun; one that fails twice fails CI.
-RERUN = ["--reruns", "1"]
+RERUN = ["--reruns", "1", "-raR"]
 
 MATRIX = [nox.param(DEFAULT_PYTHON, name, id=f"{DEFAULT_PYTHON}-{name}") for name in SETS] + [
     nox.param(version, "all", id=f"{version}-all")
