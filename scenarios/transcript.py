@@ -270,7 +270,9 @@ class Transcript:
             exchanges, notes = list(self._exchanges), list(self._notes)
             opened = set(self._open)
         for path in self._files:
-            for line in path.read_text().splitlines() if path.exists() else ():
+            text = path.read_text() if path.exists() else ""
+            # The child may be halfway through writing its last line: that one waits.
+            for line in text[: text.rfind("\n") + 1].splitlines():
                 record = json.loads(line)
                 kind = record.pop("type")
                 if kind == "opened":

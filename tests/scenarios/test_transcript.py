@@ -80,3 +80,15 @@ async def test_plain_requests_and_a_child_process_file(tmp_path: Path) -> None:
     assert sent.caller == "unknown"  # no header: the recording cannot tell who called
     assert sent.final_state == "completed" and sent.answer_parts == [{"text": "one two three"}]
     assert got.task_id == task.id and got.final_state == "completed"
+
+
+def test_a_line_the_child_is_still_writing_is_read_once_it_is_whole(tmp_path: Path) -> None:
+    record = tmp_path / "child.jsonl"
+    JsonlSink(record).note("chatty", "done")
+    whole = record.read_text()
+    record.write_text(whole + whole[: len(whole) // 2])  # the child is halfway through a line
+    transcript = Transcript()
+    transcript.follow(record)
+    assert [n.text for n in transcript.snapshot()[1]] == ["done"]
+    record.write_text(whole * 2)
+    assert [n.text for n in transcript.snapshot()[1]] == ["done", "done"]
