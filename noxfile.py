@@ -90,8 +90,9 @@ def tests(session: nox.Session, deps: str) -> None:
     partial = [] if deps == "all" else ["--a2a-skip-missing"]
     paths = [] if deps in ("all", "core") else FRAMEWORK_TESTS
     # Two workers: CI machines have two cores; the suite waits on sockets as much as it computes.
-    workers = ["-n", os.environ.get("A2A_BRIDGES_TEST_WORKERS", "2"), *RERUN]
-    session.run("python", "-m", "pytest", *partial, *(session.posargs or ["-q", *workers, *paths]))
+    workers = ["-n", os.environ.get("A2A_BRIDGES_TEST_WORKERS", "2")]
+    default = ["-q", *workers, *RERUN, *paths]
+    session.run("python", "-m", "pytest", *partial, *(session.posargs or default))
 
 
 @nox.session(python=DEFAULT_PYTHON)
