@@ -16,6 +16,7 @@ import inspect
 import json
 import re
 import warnings
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -246,14 +247,38 @@ class _RunIO:
         return await question.answer
 
 
-def _caller(messages: Sequence[Mapping[str, Any]]) -> ConversableAgent:
-    """A stand-in for the remote caller, so reply-function triggers see an Agent sender."""
+def _caller_name(messages: Sequence[Mapping[str, Any]]) -> str:
+    """Who the remote caller is: the newest user message's name, or "user"."""
     name = next(
         (m["name"] for m in reversed(messages) if m.get("role") == "user" and m.get("name")), "user"
     )
-    return ConversableAgent(
-        str(name), llm_config=False, human_input_mode="NEVER", code_execution_config=False
-    )
+    return str(name)
+
+
+class _Callers:
+    """Stand-ins for remote callers, so reply-function triggers see an Agent sender: one per
+    run, kept by name once the run ends for a later run to reuse (making a ConversableAgent
+    costs more than a whole instant reply)."""
+
+    def __init__(self, names: int = 64, each: int = 16) -> None:
+        self.names = names
+        self.each = each
+        self._idle: OrderedDict[str, list[ConversableAgent]] = OrderedDict()
+
+    def take(self, name: str) -> ConversableAgent:
+        if idle := self._idle.get(name):
+            return idle.pop()
+        return ConversableAgent(
+            name, llm_config=False, human_input_mode="NEVER", code_execution_config=False
+        )
+
+    def give_back(self, caller: ConversableAgent) -> None:
+        idle = self._idle.setdefault(caller.name, [])
+        self._idle.move_to_end(caller.name)
+        if len(idle) < self.each:
+            idle.append(caller)
+        if len(self._idle) > self.names:
+            self._idle.popitem(last=False)
 
 
 def _forget(agent: ConversableAgent, caller: Agent) -> None:
@@ -280,10 +305,11 @@ class AG2Runner:
     def __init__(self, agent: ConversableAgent, *, max_tool_rounds: int = 10) -> None:
         self.agent = agent
         self.max_tool_rounds = max_tool_rounds
+        self._callers = _Callers()
 
     async def run(self, conversation: Conversation) -> AsyncGenerator[Event, Turn | None]:
         messages, answers = _prepare(conversation, self.agent.name)
-        caller = _caller(messages)
+        caller = self._callers.take(_caller_name(messages))
         io = _RunIO(asyncio.get_running_loop(), answers)
         with IOStream.set_default(io):
             task = asyncio.create_task(self._reply(messages, caller))
@@ -303,6 +329,7 @@ class AG2Runner:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             _forget(self.agent, caller)
+            self._callers.give_back(caller)
 
     async def _reply(self, messages: list[dict[str, Any]], caller: ConversableAgent) -> Any:
         agent = self.agent

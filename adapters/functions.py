@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncGenerator, Callable
-from typing import Any
+from typing import Any, Literal
 
 import anyio.to_thread
 
@@ -67,6 +67,15 @@ def _wants_text(fn: Callable[..., Any]) -> bool:
     return bool(params) and params[0].annotation in (str, "str")  # type: ignore[index]
 
 
+def _kind(target: Callable[..., Any]) -> Literal["asyncgen", "gen", "async", "sync"]:
+    """How the function answers: decided once, not on every message."""
+    if inspect.isasyncgenfunction(target):
+        return "asyncgen"
+    if inspect.isgeneratorfunction(target):
+        return "gen"
+    return "async" if inspect.iscoroutinefunction(target) else "sync"
+
+
 def _reply(value: Any) -> Event:
     if isinstance(value, Reply | InputRequired | TextDelta):
         return value
@@ -80,14 +89,14 @@ class FunctionRunner:
         _check_callable(fn)
         self.fn = fn
         self.wants_text = _wants_text(fn)
-        self._target = _target(fn)
+        self._kind = _kind(_target(fn))
         if callable(direct := getattr(fn, "direct", None)):
             self.direct: Callable[[Turn], bool] = direct
 
     async def run(self, conversation: Conversation) -> AsyncGenerator[Event, Turn | None]:
         arg: Any = conversation.text if self.wants_text else conversation
         fn = self.fn
-        if inspect.isasyncgenfunction(self._target):
+        if self._kind == "asyncgen":
             gen = fn(arg)
             sent: Any = None
             while True:
@@ -96,13 +105,13 @@ class FunctionRunner:
                 except StopAsyncIteration:
                     return
                 sent = yield (TextDelta(item) if isinstance(item, str) else _reply(item))
-        elif inspect.isgeneratorfunction(self._target):
+        elif self._kind == "gen":
             items = iter(fn(arg))
             done = object()
             while (item := await anyio.to_thread.run_sync(next, items, done)) is not done:
                 yield TextDelta(item) if isinstance(item, str) else _reply(item)
         else:
-            if inspect.iscoroutinefunction(self._target):
+            if self._kind == "async":
                 result = await fn(arg)
             else:
                 result = await anyio.to_thread.run_sync(fn, arg)

@@ -88,7 +88,7 @@ class _ContextBuilder(DefaultServerCallContextBuilder):
 
     def build(self, request: Request) -> ServerCallContext:
         context = super().build(request)
-        context.state["streaming"] = request.url.path.endswith((":stream", ":subscribe"))
+        context.state["streaming"] = request.scope["path"].endswith((":stream", ":subscribe"))
         return context
 
 

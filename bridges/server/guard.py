@@ -114,21 +114,22 @@ class Guard:
                 return
             if not message.get("more_body", False):
                 break
+        data = bytes(body)
         try:
-            bytes(body).decode()
+            text = data.decode()
         except UnicodeDecodeError:
             await _bad_body(scope["path"], "it is not UTF-8")(scope, receive, send)
             return
         # What the SDK would store, then fail to send back (or break a stream on).
-        if body and (problem := json_problem(bytes(body))) is not None:
+        if text and (problem := json_problem(text)) is not None:
             await _bad_body(scope["path"], problem)(scope, receive, send)
             return
-        if self.busy() and _starts_a_task(scope["path"], bytes(body)):
+        if self.busy() and _starts_a_task(scope["path"], data):
             response = jsonrpc_error(503, -32000, "the server is busy: try again in a moment")
             response.headers["Retry-After"] = "1"
             await response(scope, receive, send)
             return
-        await self.app(scope, replay(bytes(body), receive), send)
+        await self.app(scope, replay(data, receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = f"request body too large (limit {self.max_body_bytes} bytes)"
@@ -208,26 +209,32 @@ def _constant(name: str) -> float:
     raise _NotJSON(f"{name} is not a JSON value")
 
 
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def json_problem(body: bytes) -> str | None:
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_finite)
+
+
+def json_problem(body: str | bytes) -> str | None:
     """What in a JSON body no response could carry back: NaN or Infinity, a lone surrogate
     (which no UTF-8 encodes), nesting past `MAX_JSON_DEPTH`; None if nothing (or if it is not
     JSON at all, which the SDK answers itself)."""
     try:
-        value = json.loads(body, parse_constant=_constant, parse_float=_finite)
+        text = body.decode() if isinstance(body, bytes) else body
+        value = _DECODER.decode(text.removeprefix("\ufeff"))  # as the SDK: json.loads takes a BOM
     except _NotJSON as exc:
         return str(exc)
     except RecursionError:
         return f"it is nested deeper than {MAX_JSON_DEPTH} levels"
     except ValueError:
         return None
-    if _deeper(value, MAX_JSON_DEPTH):
+    # Nesting deeper than the limit takes more brackets than that: counting them is cheap.
+    brackets = text.count("[") + text.count("{")
+    if brackets > MAX_JSON_DEPTH and _deeper(value, MAX_JSON_DEPTH):
         return f"it is nested deeper than {MAX_JSON_DEPTH} levels"
     # Without such an escape no string can hold a surrogate; `in` finds none in a big body
     # many times faster than the pattern does.
-    if b"\\u" in body and _SURROGATE_ESCAPE.search(body):
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
         try:
             json.dumps(value, ensure_ascii=False).encode()
         except UnicodeEncodeError:

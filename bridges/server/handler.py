@@ -23,6 +23,7 @@ from a2a.utils import json_utils
 from a2a.utils.error_handlers import build_rest_error_payload, rest_stream_error_handler
 from a2a.utils.errors import A2AError, InternalError, InvalidParamsError
 from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message as ProtoMessage
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
@@ -113,12 +114,12 @@ def check_request(request: object) -> None:
 
 def _unknown_enum(message: ProtoMessage, path: str = "") -> str | None:
     """Where in `message` an enum field holds an unknown number, and that number."""
+    walked = _walked(message.DESCRIPTOR)
+    if not walked:
+        return None
     for field, value in message.ListFields():
-        kind = field.message_type
-        if kind is None and field.enum_type is None:
-            continue  # a scalar: nothing in it (a long text must not be walked by character)
-        if kind is not None and (kind.full_name in _ANY_JSON or kind.GetOptions().map_entry):
-            continue
+        if field.name not in walked:
+            continue  # nothing in it can hold an enum (a long text must not be walked)
         where = f"{path}{field.json_name}"
         for item in [value] if isinstance(value, int | ProtoMessage) else value:
             if field.enum_type is not None and item not in field.enum_type.values_by_number:
@@ -126,6 +127,28 @@ def _unknown_enum(message: ProtoMessage, path: str = "") -> str | None:
             if isinstance(item, ProtoMessage) and (found := _unknown_enum(item, f"{where}.")):
                 return found
     return None
+
+
+_WALKED: dict[Descriptor, frozenset[str]] = {}
+
+
+def _walked(kind: Descriptor, seen: frozenset[Descriptor] = frozenset()) -> frozenset[str]:
+    """The fields of a message type that hold an enum, or a message that may hold one
+    (JSON values and maps aside); a type met again on the way counts as one that may."""
+    if (found := _WALKED.get(kind)) is not None:
+        return found
+    names = set()
+    for field in kind.fields:
+        sub = field.message_type
+        if field.enum_type is not None or (
+            sub is not None
+            and sub.full_name not in _ANY_JSON
+            and not sub.GetOptions().map_entry
+            and (sub in seen or sub is kind or _walked(sub, seen | {kind}))
+        ):
+            names.add(field.name)
+    _WALKED[kind] = found = frozenset(names)
+    return found
 
 
 def _checking(method: _F) -> _F:

@@ -458,6 +458,37 @@ async def test_remote_agent_cancel() -> None:
 
 
 @pytest.mark.anyio
+async def test_each_run_has_a_sender_of_its_own_reused_once_it_ends() -> None:
+    """Runs at once never share the stand-in for their caller; a later run reuses one, and
+    the agent keeps nothing per sender once a run ends."""
+    senders: list[Agent] = []
+    gate = threading.Event()
+    agent = ConversableAgent("keeper", llm_config=False, human_input_mode="NEVER")
+
+    async def reply(recipient: ConversableAgent, messages: Any, sender: Agent, config: Any) -> Any:
+        senders.append(sender)
+        if messages[-1]["content"] == "wait":
+            await asyncio.to_thread(gate.wait, 10)
+        return True, f"ok from {sender.name}"
+
+    agent.register_reply(ConversableAgent, reply)
+    with running(api.to_a2a(agent)) as url:
+        async with RemoteAgent(url) as remote, anyio.create_task_group() as tg:
+            tg.start_soon(remote.send, "wait")
+            tg.start_soon(remote.send, "wait")
+            with anyio.fail_after(10):
+                while len(senders) < 2:
+                    await anyio.sleep(0.01)
+            gate.set()
+        async with RemoteAgent(url) as remote:
+            assert (await remote.send("again")).text == "ok from user"
+    first, second, third = senders
+    assert first is not second and third in (first, second)
+    tables = (agent._oai_messages, agent._consecutive_auto_reply_counter, agent.reply_at_receive)
+    assert not any(s in table for s in senders for table in tables)
+
+
+@pytest.mark.anyio
 async def test_tools_registered_for_execution_run(urls: dict[str, str]) -> None:
     async with RemoteAgent(urls["calculator"]) as remote:
         assert (await remote.send("what is 2 + 3?")).text == "The sum is 5"

@@ -49,6 +49,19 @@ CASES = {
     "empty part": (rpc("SendMessage", {"message": message([{}])}), -32602),
     "wrong part kind": (rpc("SendMessage", {"message": message([{"video": "x"}])}), -32602),
     "wrong part type": (rpc("SendMessage", {"message": message([{"text": 5}])}), -32602),
+    "nested 101 deep": (
+        rpc("SendMessage", {"message": message([{"text": "hi"}])}).replace(
+            b'"params"', b'"x": ' + b"[" * 101 + b"]" * 101 + b', "params"'
+        ),
+        -32700,
+    ),
+    "NaN after a byte-order mark": (
+        b"\xef\xbb\xbf"
+        + rpc("SendMessage", {"message": message([{"text": "hi"}])}).replace(
+            b'"params"', b'"x": NaN, "params"'
+        ),
+        -32700,
+    ),
 }
 
 
@@ -67,6 +80,13 @@ def test_jsonrpc_errors(url: str, body: bytes, code: int) -> None:
         timeout=10,
     )
     assert ok.json()["result"]["task"]["artifacts"][0]["parts"] == [{"text": "echo: hi"}]
+
+
+def test_brackets_in_a_text_are_no_nesting(url: str) -> None:
+    text = "[{" * 150
+    body = rpc("SendMessage", {"message": message([{"text": text}])})
+    response = httpx.post(url + "/", content=body, headers=V1, timeout=10)
+    assert response.json()["result"]["task"]["artifacts"][0]["parts"] == [{"text": f"echo: {text}"}]
 
 
 def test_v03_wrong_part_kind(url: str) -> None:
