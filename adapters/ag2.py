@@ -38,6 +38,7 @@ with warnings.catch_warnings():
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise missing("AG2", "ag2") from exc
 
+from pydantic import BaseModel
 from typing_extensions import Unpack
 
 from a2a_bridges import Conversation, FilePart, Part, TextPart, Turn
@@ -255,28 +256,54 @@ def _caller_name(messages: Sequence[Mapping[str, Any]]) -> str:
     return str(name)
 
 
+def _sizes(value: object) -> tuple[object, ...]:
+    """How many items a value holds, and those in it hold: what grows when a reply adds to it."""
+    if isinstance(value, Mapping):
+        return (len(value), *(_sizes(v) for v in value.values()))
+    if isinstance(value, list | set | tuple):
+        return (len(value),)
+    if isinstance(value, BaseModel):  # ContextVariables, Handoffs
+        return tuple(_sizes(v) for v in vars(value).values())
+    return ()
+
+
+def _state(agent: ConversableAgent) -> tuple[object, ...]:
+    """A stand-in's attributes and their sizes, to tell whether a run changed it."""
+    return tuple((name, id(value), _sizes(value)) for name, value in vars(agent).items())
+
+
 class _Callers:
     """Stand-ins for remote callers, so reply-function triggers see an Agent sender: one per
-    run, kept by name once the run ends for a later run to reuse (making a ConversableAgent
-    costs more than a whole instant reply)."""
+    run, reused by a later run with the same caller name only if the run left it as it was
+    made (making a ConversableAgent costs more than a whole instant reply)."""
 
     def __init__(self, names: int = 64, each: int = 16) -> None:
         self.names = names
         self.each = each
-        self._idle: OrderedDict[str, list[ConversableAgent]] = OrderedDict()
+        self._idle: OrderedDict[str, list[tuple[ConversableAgent, tuple[object, ...]]]] = (
+            OrderedDict()
+        )
+        self._made: dict[int, tuple[object, ...]] = {}  # id of a stand-in in use → its state
 
     def take(self, name: str) -> ConversableAgent:
         if idle := self._idle.get(name):
-            return idle.pop()
-        return ConversableAgent(
-            name, llm_config=False, human_input_mode="NEVER", code_execution_config=False
-        )
+            caller, state = idle.pop()
+        else:
+            caller = ConversableAgent(
+                name, llm_config=False, human_input_mode="NEVER", code_execution_config=False
+            )
+            state = _state(caller)
+        self._made[id(caller)] = state
+        return caller
 
-    def give_back(self, caller: ConversableAgent) -> None:
+    def give_back(self, caller: ConversableAgent, *, reusable: bool) -> None:
+        state = self._made.pop(id(caller))
+        if not reusable or _state(caller) != state:
+            return  # still in use, or a reply kept something in it: it goes with this run
         idle = self._idle.setdefault(caller.name, [])
         self._idle.move_to_end(caller.name)
         if len(idle) < self.each:
-            idle.append(caller)
+            idle.append((caller, state))
         if len(self._idle) > self.names:
             self._idle.popitem(last=False)
 
@@ -324,12 +351,14 @@ class AG2Runner:
                     yield event
             yield Reply(_reply_parts(task.result()))
         finally:
-            if not task.done():  # closed: cancelled, or its question is never answered
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            _forget(self.agent, caller)
-            self._callers.give_back(caller)
+            try:
+                if not task.done():  # closed: cancelled, or its question is never answered
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            finally:
+                _forget(self.agent, caller)
+                self._callers.give_back(caller, reusable=task.done())
 
     async def _reply(self, messages: list[dict[str, Any]], caller: ConversableAgent) -> Any:
         agent = self.agent

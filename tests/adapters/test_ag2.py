@@ -489,6 +489,25 @@ async def test_each_run_has_a_sender_of_its_own_reused_once_it_ends() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_sender_a_reply_kept_something_in_is_not_reused() -> None:
+    """What one conversation's reply stores in its sender never reaches another's."""
+    seen: list[Any] = []
+    agent = ConversableAgent("keeper", llm_config=False, human_input_mode="NEVER")
+
+    def reply(recipient: ConversableAgent, messages: Any, sender: Agent, config: Any) -> Any:
+        seen.append(sender.context_variables.get("secret"))  # type: ignore[attr-defined]
+        sender.context_variables.set("secret", messages[-1]["content"])  # type: ignore[attr-defined]
+        return True, "kept"
+
+    agent.register_reply(ConversableAgent, reply)
+    with running(api.to_a2a(agent)) as url:
+        async with RemoteAgent(url) as remote:
+            await remote.send("4111-1111-1111-1111")
+            await remote.send("hello")
+    assert seen == [None, None]
+
+
+@pytest.mark.anyio
 async def test_tools_registered_for_execution_run(urls: dict[str, str]) -> None:
     async with RemoteAgent(urls["calculator"]) as remote:
         assert (await remote.send("what is 2 + 3?")).text == "The sum is 5"
