@@ -2,9 +2,9 @@
 
     python -m benchmarks.report [--results docs/benchmarks] [--out docs]
 
-Each benchmark (`throughput`, `latency`, `scale`) writes `docs/benchmarks/NAME.json`: tables,
-ratios against their targets, and notes; this page puts them side by side. `nox -s bench` runs
-them all, then this.
+Each benchmark (`throughput`, `instructions`, `latency`, `scale`) writes
+`docs/benchmarks/NAME.json`: tables, ratios against their targets, and notes; this page puts them
+side by side. `nox -s bench` runs them all, then this.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 __all__ = ["ORDER", "Ratio", "chart", "main", "markdown", "ratios"]
 
-ORDER = ["throughput", "latency", "scale"]
+ORDER = ["throughput", "instructions", "latency", "scale"]
 """The benchmarks, in the order the page shows them."""
 
 _WIDTH, _LABEL, _BAR, _ROW, _TOP = 1100, 560, 420, 22, 48
