@@ -256,14 +256,17 @@ def _caller_name(messages: Sequence[Mapping[str, Any]]) -> str:
     return str(name)
 
 
-def _sizes(value: object) -> tuple[object, ...]:
-    """How many items a value holds, and those in it hold: what grows when a reply adds to it."""
+def _sizes(value: object, depth: int = 3) -> tuple[object, ...]:
+    """How many items a value holds, and those in it hold (a few levels down): what grows when
+    a reply adds to it."""
+    if depth == 0:
+        return ()
     if isinstance(value, Mapping):
-        return (len(value), *(_sizes(v) for v in value.values()))
+        return (len(value), *(_sizes(v, depth - 1) for v in value.values()))
     if isinstance(value, list | set | tuple):
         return (len(value),)
     if isinstance(value, BaseModel):  # ContextVariables, Handoffs
-        return tuple(_sizes(v) for v in vars(value).values())
+        return tuple(_sizes(v, depth - 1) for v in vars(value).values())
     return ()
 
 
