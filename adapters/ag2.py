@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal, TypeAlias, TypeGuard
 from urllib.parse import urlsplit
 
 from a2a_bridges.adapter import Adapter, missing
@@ -275,6 +275,10 @@ def _state(agent: ConversableAgent) -> tuple[object, ...]:
     return tuple((name, id(value), _sizes(value)) for name, value in vars(agent).items())
 
 
+_StandIn: TypeAlias = tuple[ConversableAgent, tuple[object, ...]]
+"""A stand-in for a caller, and its state as it was made."""
+
+
 class _Callers:
     """Stand-ins for remote callers, so reply-function triggers see an Agent sender: one per
     run, reused by a later run with the same caller name only if the run left it as it was
@@ -283,30 +287,24 @@ class _Callers:
     def __init__(self, names: int = 64, each: int = 16) -> None:
         self.names = names
         self.each = each
-        self._idle: OrderedDict[str, list[tuple[ConversableAgent, tuple[object, ...]]]] = (
-            OrderedDict()
-        )
-        self._made: dict[int, tuple[object, ...]] = {}  # id of a stand-in in use → its state
+        self._idle: OrderedDict[str, list[_StandIn]] = OrderedDict()
 
-    def take(self, name: str) -> ConversableAgent:
+    def take(self, name: str) -> _StandIn:
         if idle := self._idle.get(name):
-            caller, state = idle.pop()
-        else:
-            caller = ConversableAgent(
-                name, llm_config=False, human_input_mode="NEVER", code_execution_config=False
-            )
-            state = _state(caller)
-        self._made[id(caller)] = state
-        return caller
+            return idle.pop()
+        caller = ConversableAgent(
+            name, llm_config=False, human_input_mode="NEVER", code_execution_config=False
+        )
+        return caller, _state(caller)
 
-    def give_back(self, caller: ConversableAgent, *, reusable: bool) -> None:
-        state = self._made.pop(id(caller))
+    def give_back(self, stand_in: _StandIn, *, reusable: bool) -> None:
+        caller, state = stand_in
         if not reusable or _state(caller) != state:
             return  # still in use, or a reply kept something in it: it goes with this run
         idle = self._idle.setdefault(caller.name, [])
         self._idle.move_to_end(caller.name)
         if len(idle) < self.each:
-            idle.append((caller, state))
+            idle.append(stand_in)
         if len(self._idle) > self.names:
             self._idle.popitem(last=False)
 
@@ -339,7 +337,8 @@ class AG2Runner:
 
     async def run(self, conversation: Conversation) -> AsyncGenerator[Event, Turn | None]:
         messages, answers = _prepare(conversation, self.agent.name)
-        caller = self._callers.take(_caller_name(messages))
+        stand_in = self._callers.take(_caller_name(messages))
+        caller = stand_in[0]
         io = _RunIO(asyncio.get_running_loop(), answers)
         with IOStream.set_default(io):
             task = asyncio.create_task(self._reply(messages, caller))
@@ -361,7 +360,7 @@ class AG2Runner:
                         await task
             finally:
                 _forget(self.agent, caller)
-                self._callers.give_back(caller, reusable=task.done())
+                self._callers.give_back(stand_in, reusable=task.done())
 
     async def _reply(self, messages: list[dict[str, Any]], caller: ConversableAgent) -> Any:
         agent = self.agent
