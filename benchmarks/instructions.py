@@ -132,16 +132,21 @@ def count(kind: str, requests: int) -> int:
             str(requests),
             str(mark),
         ]
-        child = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-        )
-        while not mark.exists() and child.poll() is None:
-            time.sleep(0.1)
-        subprocess.run(
-            ["callgrind_control", "-i", "on", str(child.pid)], check=True, capture_output=True
-        )
-        mark.with_suffix(".go").touch()
-        _, log = child.communicate()
+        log_path = Path(folder) / "valgrind.log"
+        # To a file, not a pipe: a pipe nobody reads until the end can fill and stall the child.
+        with log_path.open("w") as log_file:
+            child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log_file)
+            while not mark.exists() and child.poll() is None:
+                time.sleep(0.1)
+            if child.poll() is None:
+                subprocess.run(
+                    ["callgrind_control", "-i", "on", str(child.pid)],
+                    check=True,
+                    capture_output=True,
+                )
+                mark.with_suffix(".go").touch()
+            child.wait()
+        log = log_path.read_text()
     found = re.search(r"Collected : (\d+)", log)
     if child.returncode != 0 or found is None:
         raise RuntimeError(f"{kind} failed under valgrind:\n{log[-2000:]}")
