@@ -31,7 +31,9 @@ from benchmarks.agents import FRAMEWORKS
 PAIRS = [("bare-echo", "ours-echo", "function: ours / protocol floor")] + [
     (f"floor-{fw}", f"ours-{fw}", f"{fw}: ours / framework floor") for fw in FRAMEWORKS
 ]
-"""(floor, ours, label): the server kinds of `benchmarks.servers` compared."""
+PAIRS.append(("bare-echo@sqlite-wal", "ours-echo@sqlite", "SQLite: ours / tuned store floor"))
+"""(floor, ours, label): the server kinds of `benchmarks.servers` compared (`KIND@STORE`: on
+that store, in memory without one)."""
 
 WARMUP = 30
 
@@ -99,9 +101,11 @@ async def _started(app: Any) -> asyncio.Task[None]:
 
 async def _child(kind: str, requests: int, mark: Path) -> None:
     """In valgrind: warm up, say so, wait for counting to start, send the counted requests."""
-    from benchmarks.servers import app
+    from benchmarks.servers import app, store_url
 
-    server = app(kind, None)
+    kind, _, store = kind.partition("@")
+    url = store_url(store, mark.parent) if store else None
+    server = app(kind, url, tuned=store == "sqlite-wal")
     _lifespan = await _started(server)  # held: an unreferenced task may be collected
     for _ in range(WARMUP):
         await _post(server, _body())

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks import servers
 from benchmarks.latency import (
     ROOT,
     Report,
@@ -224,20 +225,23 @@ def concurrency_section(report: Report, conversations: int, turns: int, rounds: 
     )
     report.note(
         "Concurrency: a turn's server time on SQLite is mostly the a2a-sdk's DatabaseTaskStore "
-        "(SQLAlchemy ORM merges and commits, several per task, through aiosqlite's thread), "
-        "for both servers, CPU-bound (one core at 100%) with hundreds of tasks open at once. "
-        "A bare a2a-sdk "
-        "server on SQLite gives up a conversation on `database is locked` (SQLite's default "
-        "5 s busy timeout); ours waits for the writer (WAL, busy_timeout 60 s) and bounds the "
-        "tasks running at once (64), the rest wait SUBMITTED."
+        "(SQLAlchemy ORM merges and commits, several per task), for both servers, CPU-bound "
+        "with hundreds of tasks open at once. The bare SDK's aiosqlite hands each of about a "
+        "hundred calls a request to a thread and back; ours runs them on the event loop's "
+        "thread and waits for a lock in that thread only (bridges/server/sqlite.py). A bare "
+        "a2a-sdk server on SQLite gives up a conversation on `database is locked` (SQLite's "
+        "default 5 s busy timeout); ours waits for the writer (up to 60 s, off the event loop) "
+        "and bounds the tasks running at once (64), the rest wait SUBMITTED."
     )
     report.note(
         f"Concurrency: all {conversations} conversations start together on one connection "
         "each; the latency is queueing behind the others on a 2-core machine shared with the "
         "load generator, so p50/p99 measure the queue, not a turn. Client connections idle "
-        f"for {KEEPALIVE:g} s are dropped (uvicorn drops them at 5 s; with httpx's default, 5 s "
-        "too, a reused connection sometimes met the server closing it: a ReadError that is "
-        "the load generator's, not the server's)."
+        f"for {KEEPALIVE:g} s are dropped, and the servers keep idle ones for "
+        f"{servers.KEEP_ALIVE} s: with uvicorn's 5, a thousand connections on one load "
+        "generator sometimes read an answer so late that the next request on that connection "
+        "met the server closing it (a ReadError, on both servers alike: the load generator's, "
+        "not the server's)."
     )
 
 

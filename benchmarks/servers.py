@@ -227,7 +227,8 @@ def _bare_counter() -> Callable[[RequestContext], str]:
     return answer
 
 
-def _store_url(store: str, folder: Path) -> str | None:
+def store_url(store: str, folder: Path) -> str | None:
+    """The database URL of one `--store` choice, its file in `folder`."""
     if store == "memory":
         return None
     if store.startswith("sqlite"):
@@ -290,6 +291,12 @@ def app(
     if side == "peer" and name in PEERS:
         return _peer(name, url)
     raise ValueError(f"unknown server kind {kind!r}; choose from {', '.join(kinds())}")
+
+
+KEEP_ALIVE = 60
+"""Seconds a server keeps an idle connection: longer than a load generator with a thousand
+connections may take to read an answer and send the next request on the same connection
+(with uvicorn's 5, a request now and then met the server closing it: a ReadError)."""
 
 
 def free_port() -> int:
@@ -388,13 +395,15 @@ def main() -> None:
     args = parser.parse_args()
     _exit_with_parent()
     url = f"http://127.0.0.1:{args.port}"
-    store = _store_url(args.store, Path(args.folder))
+    store = store_url(args.store, Path(args.folder))
     served = app(args.kind, store, args.upstream, url, tuned=args.store == "sqlite-wal")
     # A socket that asks for TCP_NODELAY, as a tuned deployment's would (see testing.running).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
-    config = uvicorn.Config(served, log_level="warning", lifespan="auto")
+    config = uvicorn.Config(
+        served, log_level="warning", lifespan="auto", timeout_keep_alive=KEEP_ALIVE
+    )
     # uvicorn raises the signal again once it shut down: exit through Python, so `finally`s run.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with _profiled(args.profile):

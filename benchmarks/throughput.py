@@ -593,7 +593,9 @@ NOTES = [
     "The store floor is the SDK's DatabaseTaskStore on a default SQLite engine (rollback "
     "journal, synchronous=FULL); ours sets WAL and synchronous=NORMAL, so the tuned floor, with "
     "the same pragmas, is the one that isolates what our store adds: the conversation's turns "
-    "(one SELECT and one INSERT transaction a message, SqlMemory) beside the SDK's task writes.",
+    "(one SELECT and one INSERT transaction a message, SqlMemory) beside the SDK's task writes, "
+    "and its connections: each SQLite call runs on the event loop's thread instead of a hop "
+    "to aiosqlite's thread and back (about a hundred a request; bridges/server/sqlite.py).",
     "google-adk: not installed in this environment, so not measured.",
 ]
 

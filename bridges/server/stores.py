@@ -310,15 +310,13 @@ def _engine(url: str) -> AsyncEngine:
     pool = {"pool_size": 10, "max_overflow": 20, "pool_timeout": 120}
     if not url.startswith("sqlite"):
         return create_async_engine(url, **pool)
-    engine = create_async_engine(url, connect_args={"timeout": 60}, **pool)
+    from a2a_bridges.server import sqlite
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def _pragmas(connection: Any, _: Any) -> None:
-        # Readers go on while one writer writes; a writer waits for another instead of failing.
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=60000")
-        cursor.close()
+    engine = create_async_engine(url, **pool)
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Any, _: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
+        # The dialect's own arguments, on a connection whose calls skip aiosqlite's thread.
+        return dialect.loaded_dbapi.connect(*cargs, async_creator_fn=sqlite.connect, **cparams)
 
     return engine

@@ -50,16 +50,19 @@ def test_bad_store_url() -> None:
 
 async def test_a_task_running_when_the_server_stopped_fails_on_restart(tmp_path: Path) -> None:
     import asyncio
+    import shutil
+    import threading
 
-    store = f"sqlite:///{tmp_path / 'tasks.db'}"
-    started = asyncio.Event()
+    store = tmp_path / "tasks.db"
+    died = tmp_path / "died"
+    started = threading.Event()  # set on the server's thread
 
     async def slow(conversation) -> str:  # type: ignore[no-untyped-def]
         started.set()
         await asyncio.sleep(60)
         return "never"
 
-    app = to_a2a(slow, store=store)
+    app = to_a2a(slow, store=f"sqlite:///{store}")
     with running(app) as url:
         remote = RemoteAgent(url)
         chat = remote.conversation()
@@ -70,13 +73,25 @@ async def test_a_task_running_when_the_server_stopped_fails_on_restart(tmp_path:
             await asyncio.sleep(0.02)
         task_id = chat.task_id
         assert task_id is not None
-        # The server stops with the task still running (its process died, say).
+        assert await asyncio.to_thread(started.wait, 10)
+        # The files as a process that died now would leave them (WAL mode: the log too).
+        died.mkdir()
+        for name in ("tasks.db", "tasks.db-wal"):
+            shutil.copy(tmp_path / name, died / name)
         sending.cancel()
-    with running(to_a2a(history, store=store)) as url:
+    # A server that died left the task WORKING: the next one on its files fails it at start.
+    with running(to_a2a(history, store=f"sqlite:///{died / 'tasks.db'}")) as url:
         async with RemoteAgent(url) as remote:
             task = await remote.get_task(task_id)
     assert task.status.state == TaskState.TASK_STATE_FAILED
     assert "the server stopped while this task ran" in task.status.message.parts[0].text
+    # One that stopped on its own failed the task as it went (or, had that write been cut
+    # short, the next server did): never left WORKING either way.
+    with running(to_a2a(history, store=f"sqlite:///{store}")) as url:
+        async with RemoteAgent(url) as remote:
+            task = await remote.get_task(task_id)
+    assert task.status.state == TaskState.TASK_STATE_FAILED
+    assert "while this task ran" in task.status.message.parts[0].text
 
 
 async def test_sql_memory_keeps_a_bounded_cache_and_reads_back_what_it_dropped(
