@@ -200,6 +200,7 @@ def build_app(runner: Runner, info: CardInfo, **options: Unpack[ServerOptions]) 
             yield
         finally:
             await executor.stop("the server shut down while this task ran; send it again")
+            await handler.settle(executor.stopped)
             if grpc_server is not None:
                 await grpc_server.stop(grace=2)
             await handler.aclose()

@@ -201,6 +201,7 @@ class BridgeExecutor(AgentExecutor):
         self.watch = watch  # in a cluster: what other replicas do to the tasks held here
         self._watcher: asyncio.Task[None] | None = None
         self._stopping: str | None = None
+        self.stopped: set[str] = set()  # the tasks `stop` failed
         self._parked: dict[str, _Parked] = {}
         self._parked_in: dict[tuple[str, str], str] = {}  # (owner, contextId) → waiting task
         self._inflight: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
@@ -340,10 +341,11 @@ class BridgeExecutor(AgentExecutor):
 
     async def stop(self, reason: str, timeout: float = 5.0) -> None:
         """Fail every running task with `reason` (the server is going away), once its run
-        stopped; new ones are failed at once."""
+        stopped; new ones are failed at once. `stopped` names them."""
         self._stopping = reason
         if self._watcher is not None:
             self._watcher.cancel()
+        self.stopped.update(self._inflight)
         running = list(self._inflight.values())
         for inner, _ in running:
             inner.cancel()

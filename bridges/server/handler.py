@@ -4,12 +4,13 @@ ever sent to a caller."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from typing import Any, TypeVar
 
 from a2a.compat.v0_3.rest_adapter import REST03Adapter
@@ -181,6 +182,16 @@ class BridgeRequestHandler(DefaultRequestHandler):
             params.page_size = MAX_PAGE_SIZE
         page: ListTasksResponse = await super().on_list_tasks(params, context)
         return page
+
+    async def settle(self, task_ids: Collection[str], timeout: float = 2.0) -> None:
+        """Wait, at most `timeout` seconds, until the SDK has stored how each of these tasks
+        ended: closing the handler drops the events it has not handled yet."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        for task_id in task_ids:
+            while (active := await self._active_task_registry.get(task_id)) is not None:
+                if active.is_finished or asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.01)
 
 
 # Every request method, the SDK's own included, checks ids and hides unexpected errors.

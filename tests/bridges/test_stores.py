@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from a2a.types import TaskState
+from a2a.types import Task, TaskState
 
 from a2a_bridges import RemoteAgent, to_a2a
 from a2a_bridges.server.stores import open_stores
@@ -85,13 +85,59 @@ async def test_a_task_running_when_the_server_stopped_fails_on_restart(tmp_path:
             task = await remote.get_task(task_id)
     assert task.status.state == TaskState.TASK_STATE_FAILED
     assert "the server stopped while this task ran" in task.status.message.parts[0].text
-    # One that stopped on its own failed the task as it went (or, had that write been cut
-    # short, the next server did): never left WORKING either way.
-    with running(to_a2a(history, store=f"sqlite:///{store}")) as url:
-        async with RemoteAgent(url) as remote:
-            task = await remote.get_task(task_id)
-    assert task.status.state == TaskState.TASK_STATE_FAILED
-    assert "while this task ran" in task.status.message.parts[0].text
+
+
+async def stopped_while_running(store: str) -> Task:
+    """A task whose server shut down (gracefully) while it ran, as the store keeps it."""
+    import asyncio
+    import threading
+
+    from a2a.server.context import ServerCallContext
+
+    started = threading.Event()  # set on the server's thread
+
+    async def slow(conversation) -> str:  # type: ignore[no-untyped-def]
+        started.set()
+        await asyncio.sleep(60)
+        return "never"
+
+    with running(to_a2a(slow, store=store)) as url:
+        chat = RemoteAgent(url).conversation()
+        sending = asyncio.ensure_future(chat.send("work"))
+        assert await asyncio.to_thread(started.wait, 10)
+        for _ in range(200):
+            if chat.task_id is not None:
+                break
+            await asyncio.sleep(0.02)
+        task_id = chat.task_id
+        assert task_id is not None
+        sending.cancel()
+    stores = open_stores(store)  # read as stored: a server starting would fail it anyway
+    try:
+        task = await stores.tasks.get(task_id, ServerCallContext())
+    finally:
+        await stores.aclose()
+    assert task is not None
+    return task
+
+
+async def shutdowns_store_running_tasks_failed(store: str) -> None:
+    # The SDK drops the events it has not handled when its handler closes: on PostgreSQL the
+    # FAILED write was lost in 2 of 10 shutdowns, leaving the task WORKING until a restart.
+    for _ in range(3):
+        task = await stopped_while_running(store)
+        assert task.status.state == TaskState.TASK_STATE_FAILED
+        assert "the server shut down while this task ran" in task.status.message.parts[0].text
+
+
+async def test_a_server_that_shuts_down_stores_its_running_tasks_failed(tmp_path: Path) -> None:
+    await shutdowns_store_running_tasks_failed(f"sqlite:///{tmp_path / 'tasks.db'}")
+
+
+async def test_a_server_that_shuts_down_stores_its_running_tasks_failed_postgres(
+    postgres_url: str,
+) -> None:
+    await shutdowns_store_running_tasks_failed(postgres_url)
 
 
 async def test_sql_memory_keeps_a_bounded_cache_and_reads_back_what_it_dropped(
