@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import shutil
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from a2a.server.context import ServerCallContext
 from a2a.types import Task, TaskState
 
 from a2a_bridges import RemoteAgent, to_a2a
@@ -48,52 +54,10 @@ def test_bad_store_url() -> None:
         open_stores("tasks.db")
 
 
-async def test_a_task_running_when_the_server_stopped_fails_on_restart(tmp_path: Path) -> None:
-    import asyncio
-    import shutil
-    import threading
-
-    store = tmp_path / "tasks.db"
-    died = tmp_path / "died"
-    started = threading.Event()  # set on the server's thread
-
-    async def slow(conversation) -> str:  # type: ignore[no-untyped-def]
-        started.set()
-        await asyncio.sleep(60)
-        return "never"
-
-    app = to_a2a(slow, store=f"sqlite:///{store}")
-    with running(app) as url:
-        remote = RemoteAgent(url)
-        chat = remote.conversation()
-        sending = asyncio.ensure_future(chat.send("work"))
-        for _ in range(200):
-            if chat.task_id is not None:
-                break
-            await asyncio.sleep(0.02)
-        task_id = chat.task_id
-        assert task_id is not None
-        assert await asyncio.to_thread(started.wait, 10)
-        # The files as a process that died now would leave them (WAL mode: the log too).
-        died.mkdir()
-        for name in ("tasks.db", "tasks.db-wal"):
-            shutil.copy(tmp_path / name, died / name)
-        sending.cancel()
-    # A server that died left the task WORKING: the next one on its files fails it at start.
-    with running(to_a2a(history, store=f"sqlite:///{died / 'tasks.db'}")) as url:
-        async with RemoteAgent(url) as remote:
-            task = await remote.get_task(task_id)
-    assert task.status.state == TaskState.TASK_STATE_FAILED
-    assert "the server stopped while this task ran" in task.status.message.parts[0].text
-
-
-async def stopped_while_running(store: str) -> Task:
-    """A task whose server shut down (gracefully) while it ran, as the store keeps it."""
-    import asyncio
-    import threading
-
-    from a2a.server.context import ServerCallContext
-
+@contextlib.asynccontextmanager
+async def a_running_task(store: str) -> AsyncIterator[str]:
+    """The id of a task that runs until its server on `store` goes, which it does (gracefully)
+    when the block ends."""
     started = threading.Event()  # set on the server's thread
 
     async def slow(conversation) -> str:  # type: ignore[no-untyped-def]
@@ -109,9 +73,32 @@ async def stopped_while_running(store: str) -> Task:
             if chat.task_id is not None:
                 break
             await asyncio.sleep(0.02)
-        task_id = chat.task_id
-        assert task_id is not None
-        sending.cancel()
+        assert chat.task_id is not None
+        try:
+            yield chat.task_id
+        finally:
+            sending.cancel()
+
+
+async def test_a_task_running_when_the_server_stopped_fails_on_restart(tmp_path: Path) -> None:
+    died = tmp_path / "died"
+    async with a_running_task(f"sqlite:///{tmp_path / 'tasks.db'}") as task_id:
+        # The files as a process that died now would leave them (WAL mode: the log too).
+        died.mkdir()
+        for name in ("tasks.db", "tasks.db-wal"):
+            shutil.copy(tmp_path / name, died / name)
+    # A server that died left the task WORKING: the next one on its files fails it at start.
+    with running(to_a2a(history, store=f"sqlite:///{died / 'tasks.db'}")) as url:
+        async with RemoteAgent(url) as remote:
+            task = await remote.get_task(task_id)
+    assert task.status.state == TaskState.TASK_STATE_FAILED
+    assert "the server stopped while this task ran" in task.status.message.parts[0].text
+
+
+async def stopped_while_running(store: str) -> Task:
+    """A task whose server shut down (gracefully) while it ran, as the store keeps it."""
+    async with a_running_task(store) as task_id:
+        pass
     stores = open_stores(store)  # read as stored: a server starting would fail it anyway
     try:
         task = await stores.tasks.get(task_id, ServerCallContext())
