@@ -282,15 +282,20 @@ _StandIn: TypeAlias = tuple[ConversableAgent, tuple[object, ...]]
 class _Callers:
     """Stand-ins for remote callers, so reply-function triggers see an Agent sender: one per
     run, reused by a later run with the same caller name only if the run left it as it was
-    made (making a ConversableAgent costs more than a whole instant reply)."""
+    made (making a ConversableAgent costs more than a whole instant reply). At most `most`
+    wait idle, the least recently given back dropped first: as many as run at once, so that
+    many concurrent callers make none after the first wave (about 6 KiB each)."""
 
-    def __init__(self, names: int = 64, each: int = 16) -> None:
-        self.names = names
-        self.each = each
-        self._idle: OrderedDict[str, list[_StandIn]] = OrderedDict()
+    def __init__(self, most: int = 256) -> None:
+        self.most = most
+        self._count = 0
+        self._idle: OrderedDict[str, list[_StandIn]] = OrderedDict()  # never an empty list
 
     def take(self, name: str) -> _StandIn:
         if idle := self._idle.get(name):
+            self._count -= 1
+            if len(idle) == 1:
+                del self._idle[name]
             return idle.pop()
         caller = ConversableAgent(
             name, llm_config=False, human_input_mode="NEVER", code_execution_config=False
@@ -301,12 +306,19 @@ class _Callers:
         caller, state = stand_in
         if not reusable or _state(caller) != state:
             return  # still in use, or a reply kept something in it: it goes with this run
-        idle = self._idle.setdefault(caller.name, [])
+        self._idle.setdefault(caller.name, []).append(stand_in)
         self._idle.move_to_end(caller.name)
-        if len(idle) < self.each:
-            idle.append(stand_in)
-        if len(self._idle) > self.names:
-            self._idle.popitem(last=False)
+        self._count += 1
+        while self._count > self.most:
+            name, oldest = next(iter(self._idle.items()))
+            oldest.pop(0)
+            self._count -= 1
+            if not oldest:
+                del self._idle[name]
+
+    def idle(self) -> int:
+        """How many stand-ins wait to be reused."""
+        return self._count
 
 
 def _forget(agent: ConversableAgent, caller: Agent) -> None:

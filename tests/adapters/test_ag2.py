@@ -50,7 +50,7 @@ from a2a.types import (
 )
 
 from a2a_bridges import api
-from a2a_bridges.adapters.ag2 import A2AConversableAgent, from_a2a, to_a2a
+from a2a_bridges.adapters.ag2 import A2AConversableAgent, _Callers, from_a2a, to_a2a
 from a2a_bridges.client import RemoteAgent, RemoteConversation
 from a2a_bridges.conversation import DataPart, FilePart, Part, TextPart
 from a2a_bridges.errors import AgentError, RemoteAgentError
@@ -486,6 +486,44 @@ async def test_each_run_has_a_sender_of_its_own_reused_once_it_ends() -> None:
     assert first is not second and third in (first, second)
     tables = (agent._oai_messages, agent._consecutive_auto_reply_counter, agent.reply_at_receive)
     assert not any(s in table for s in senders for table in tables)
+
+
+@pytest.mark.anyio
+async def test_many_callers_at_once_reuse_every_sender_in_the_next_wave() -> None:
+    """Forty runs at once, then forty more: the second wave makes no new stand-in (a per-name
+    pool of sixteen made 24 of them again, each costlier than an instant reply)."""
+    senders: list[Agent] = []
+    wave = 40
+    agent = ConversableAgent("keeper", llm_config=False, human_input_mode="NEVER")
+
+    async def reply(recipient: ConversableAgent, messages: Any, sender: Agent, config: Any) -> Any:
+        senders.append(sender)
+        with anyio.fail_after(10):  # every run of the wave holds its stand-in at once
+            while len(senders) % wave:
+                await anyio.sleep(0.01)
+        return True, "ok"
+
+    agent.register_reply(ConversableAgent, reply)
+    with running(api.to_a2a(agent)) as url:
+        async with RemoteAgent(url) as remote:
+            for _ in range(2):
+                async with anyio.create_task_group() as tg:
+                    for _ in range(wave):
+                        tg.start_soon(remote.send, "hi")
+    first, second = {id(s) for s in senders[:wave]}, {id(s) for s in senders[wave:]}
+    assert len(first) == len(second) == wave  # runs at once never share one
+    assert second == first
+
+
+def test_idle_senders_are_bounded() -> None:
+    """At most `most` stand-ins wait, the least recently given back dropped first."""
+    callers = _Callers(most=3)
+    taken = [callers.take(name) for name in ("a", "a", "b", "c", "c")]
+    for stand_in in taken:
+        callers.give_back(stand_in, reusable=True)
+    assert callers.idle() == 3
+    assert callers.take("a")[0] not in [s[0] for s in taken[:2]]  # both "a" were dropped
+    assert callers.take("c")[0] in [s[0] for s in taken[3:]]
 
 
 @pytest.mark.anyio
