@@ -149,7 +149,7 @@ def minimums(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """What a2a-bridges costs over its floors and beside its peers, as ratios measured in one run:
     docs/benchmarks.md and docs/benchmarks.svg. `nox -s bench -- --quick` for a short run."""
-    session.install(".[all]", *SETS["all"][1])
+    session.install(".[all]", *SETS["all"][1], *GROUPS["peers-bench"])
     for name in ("throughput", "instructions", "latency", "scale"):
         out = f"docs/benchmarks/{name}.json"
         session.run("python", "-m", f"benchmarks.{name}", "--out", out, *session.posargs)

@@ -2,20 +2,37 @@
 
 Each agent answers `echo: TEXT` to the message `TEXT`, through its framework's own machinery:
 a Pydantic AI `Agent` on a `FunctionModel`, a LangChain fake chat model, an AG2 classic
-`ConversableAgent` with a registered reply, an ag2 1.x `Agent` on a model config of its own.
-`FLOOR_CALLS` holds, for each, the framework's own call that a hand-written a2a-sdk executor
-makes (the framework floor): `agent.run`, `ainvoke`, `a_generate_reply`, `Agent.ask`.
+`ConversableAgent` with a registered reply, an ag2 1.x `Agent` on a model config of its own, a
+google-adk `BaseAgent` that yields one event. `floor_call` gives, for each, the framework's own
+call that a hand-written a2a-sdk executor makes (the framework floor): `agent.run`, `ainvoke`,
+`a_generate_reply`, `Agent.ask`, an ADK `Runner.run_async` in a new session. a2a-bridges has no
+ADK adapter, so `SERVED_AS_FUNCTION` names it: ours serves that call as a plain function.
 Frameworks are imported only when their agent is built, so a server loads one framework.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-FRAMEWORKS = ("pydantic_ai", "langchain", "autogen", "ag2")
+FRAMEWORKS = ("pydantic_ai", "langchain", "autogen", "ag2", "adk")
+SERVED_AS_FUNCTION = frozenset({"adk"})
+"""Frameworks a2a-bridges has no adapter for: ours serves their floor call as a function."""
+MODULES = {
+    "pydantic_ai": "pydantic_ai",
+    "langchain": "langchain_core",
+    "autogen": "autogen",
+    "ag2": "ag2",
+    "adk": "google.adk",
+}
 
 Call = Callable[[str], Awaitable[str]]
+
+
+def installed(framework: str) -> bool:
+    """Whether the framework can be imported here (`nox -s bench` installs them all)."""
+    return importlib.util.find_spec(MODULES[framework]) is not None
 
 
 def echo_text(text: str) -> str:
@@ -137,12 +154,57 @@ def ag2_agent() -> Any:
     return Agent("echo", "You echo.", config=EchoConfig())
 
 
+def adk_agent() -> Any:
+    """A google-adk `BaseAgent` that yields one event echoing the user's message."""
+    from collections.abc import AsyncGenerator
+
+    from google.adk.agents import BaseAgent
+    from google.adk.agents.invocation_context import InvocationContext
+    from google.adk.events import Event
+    from google.genai import types
+
+    class EchoAgent(BaseAgent):
+        """Echoes the text of the invocation's user content."""
+
+        async def _run_async_impl(self, ctx: InvocationContext) -> AsyncGenerator[Event, None]:
+            parts = (ctx.user_content.parts if ctx.user_content else None) or []
+            text = echo_text("".join(p.text or "" for p in parts))
+            content = types.Content(role="model", parts=[types.Part(text=text)])
+            yield Event(author=self.name, invocation_id=ctx.invocation_id, content=content)
+
+    return EchoAgent(name="echo")
+
+
 AGENTS: dict[str, Callable[[], Any]] = {
     "pydantic_ai": pydantic_ai_agent,
     "langchain": langchain_agent,
     "autogen": autogen_agent,
     "ag2": ag2_agent,
+    "adk": adk_agent,
 }
+
+
+def _adk_call(agent: Any) -> Call:
+    """Each text in a new ADK session of an in-memory `Runner`, as ADK's `to_a2a` runs a new
+    conversation."""
+    from google.adk.runners import Runner
+    from google.adk.sessions import InMemorySessionService
+    from google.genai import types
+
+    sessions = InMemorySessionService()
+    runner = Runner(app_name="echo", agent=agent, session_service=sessions)
+
+    async def call(text: str) -> str:
+        session = await sessions.create_session(app_name="echo", user_id="user")
+        message = types.Content(role="user", parts=[types.Part(text=text)])
+        said = ""
+        events = runner.run_async(user_id="user", session_id=session.id, new_message=message)
+        async for event in events:
+            if event.content and event.content.parts:
+                said = "".join(p.text or "" for p in event.content.parts)
+        return said
+
+    return call
 
 
 def floor_call(framework: str) -> Call:
@@ -169,6 +231,9 @@ def floor_call(framework: str) -> Call:
 
         async def call(text: str) -> str:
             return str((await agent.ask(text)).body)
+
+    elif framework == "adk":
+        call = _adk_call(agent)
 
     else:
         raise ValueError(f"unknown framework {framework!r}")

@@ -831,7 +831,7 @@ def main() -> None:
     end_on_sigterm()
     report = Report("Latency: streamed tokens, client wrappers, command-line start-up")
     stream_rounds, streams_per_round = (1, 2) if args.quick else (4, 3)
-    client_rounds, calls_per_round = (4, 15) if args.quick else (10, 20)
+    client_rounds, calls_per_round = (4, 15) if args.quick else (20, 20)
     report.section(streaming_section, report, stream_rounds, streams_per_round)
     report.section(client_section, report, client_rounds, calls_per_round)
     report.section(cli_section, report, 3 if args.quick else 5)

@@ -8,11 +8,13 @@ Kinds:
   plain function served by us; on `--store sqlite` they are the store floor and ours on SQLite;
 - `bare-counter` / `ours-counter`: they answer `seen N`, the number of user turns in the
   conversation (ours from its memory, the bare one from a dict in the process);
-- `floor-FW` / `ours-FW` for FW in pydantic_ai, langchain, autogen, ag2: the framework floor (a
-  bare a2a-sdk executor making the framework's own call on the echo agent of `agents.py`), and
-  the same agent served by `to_a2a`;
+- `floor-FW` / `ours-FW` for FW in pydantic_ai, langchain, autogen, ag2, adk: the framework
+  floor (a bare a2a-sdk executor making the framework's own call on the echo agent of
+  `agents.py`), and the same agent served by `to_a2a` (google-adk's, which we have no adapter
+  for, as a function making that call);
 - `peer-autogen` (AG2 classic's `A2aAgentServer`), `peer-ag2` (ag2 1.x's `A2AServer`),
-  `peer-fasta2a` (fasta2a's `agent_to_a2a` on the Pydantic AI agent): peers serving the agent;
+  `peer-fasta2a` (fasta2a's `agent_to_a2a` on the Pydantic AI agent), `peer-adk` (google-adk's
+  `to_a2a` on the ADK agent): peers serving the agent;
 - `proxy` / `floor-proxy` (`--upstream URL`): `to_a2a(RemoteAgent(URL))`, and a bare a2a-sdk
   executor forwarding each message with the SDK's own client.
 """
@@ -36,6 +38,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from a2a.helpers.proto_helpers import new_task
@@ -51,13 +54,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from a2a_bridges import Conversation, RemoteAgent, proxy, to_a2a
-from benchmarks.agents import AGENTS, FRAMEWORKS, echo_text, floor_call
+from benchmarks.agents import AGENTS, FRAMEWORKS, SERVED_AS_FUNCTION, echo_text, floor_call
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES = os.environ.get(
     "A2A_BRIDGES_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1/postgres"
 )
-PEERS = ("autogen", "ag2", "fasta2a")
+PEERS = ("autogen", "ag2", "fasta2a", "adk")
 
 Answer = Callable[[RequestContext], str | Awaitable[str]]
 
@@ -250,6 +253,16 @@ def _peer(name: str, url: str) -> Any:
         from ag2.a2a import A2AServer
 
         return A2AServer(AGENTS["ag2"]()).build_jsonrpc(url=url)
+    if name == "adk":
+        import warnings
+
+        from google.adk.a2a.utils.agent_to_a2a import to_a2a as adk_to_a2a
+
+        # ADK warns once per call site that its A2A support is experimental: noise in a run.
+        warnings.filterwarnings("ignore", message=r"\[EXPERIMENTAL\]")
+
+        parts = urlsplit(url)
+        return adk_to_a2a(AGENTS["adk"](), host=parts.hostname or "", port=parts.port or 80)
     from fasta2a.pydantic_ai import agent_to_a2a
 
     return agent_to_a2a(AGENTS["pydantic_ai"](), url=url)
@@ -286,6 +299,8 @@ def app(
         return to_a2a(counter, store=store)
     if side == "floor" and name in FRAMEWORKS:
         return _floor(name, store)
+    if side == "ours" and name in SERVED_AS_FUNCTION:
+        return to_a2a(floor_call(name), store=store)
     if side == "ours" and name in FRAMEWORKS:
         return to_a2a(AGENTS[name](), store=store)
     if side == "peer" and name in PEERS:
