@@ -283,8 +283,8 @@ class _Callers:
     """Stand-ins for remote callers, so reply-function triggers see an Agent sender: one per
     run, reused by a later run with the same caller name only if the run left it as it was
     made (making a ConversableAgent costs more than a whole instant reply). At most `most`
-    wait idle, the least recently given back dropped first: as many as run at once, so that
-    many concurrent callers make none after the first wave (about 6 KiB each)."""
+    wait idle in all (about 6 KiB each), the oldest of the caller name given back to least
+    recently dropped first: up to that many callers at once make none after their first wave."""
 
     def __init__(self, most: int = 256) -> None:
         self.most = most

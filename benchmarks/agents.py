@@ -16,9 +16,6 @@ import importlib.util
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-FRAMEWORKS = ("pydantic_ai", "langchain", "autogen", "ag2", "adk")
-SERVED_AS_FUNCTION = frozenset({"adk"})
-"""Frameworks a2a-bridges has no adapter for: ours serves their floor call as a function."""
 MODULES = {
     "pydantic_ai": "pydantic_ai",
     "langchain": "langchain_core",
@@ -26,6 +23,10 @@ MODULES = {
     "ag2": "ag2",
     "adk": "google.adk",
 }
+"""Each framework the benchmarks serve, and the module that tells whether it is installed."""
+FRAMEWORKS = tuple(MODULES)
+SERVED_AS_FUNCTION = frozenset({"adk"})
+"""Frameworks a2a-bridges has no adapter for: ours serves their floor call as a function."""
 
 Call = Callable[[str], Awaitable[str]]
 

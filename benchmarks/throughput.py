@@ -336,13 +336,11 @@ PEER_SERVERS = {
 }
 
 
-_SERVED = {fw: "call in a function" for fw in SERVED_AS_FUNCTION}
-
-
 def _framework_group(fw: str) -> Group:
+    served = "call in a function" if fw in SERVED_AS_FUNCTION else "agent"
     series = [
         Series(f"floor-{fw}", f"{fw} floor: bare a2a-sdk executor", f"floor-{fw}"),
-        Series(f"ours-{fw}", f"ours: {fw} {_SERVED.get(fw, 'agent')} via to_a2a", f"ours-{fw}"),
+        Series(f"ours-{fw}", f"ours: {fw} {served} via to_a2a", f"ours-{fw}"),
     ]
     comparisons = [Comparison(f"ours-{fw}", f"floor-{fw}", f"{fw}: ours / framework floor", FLOOR)]
     if fw in PEER_SERVERS:
