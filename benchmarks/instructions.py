@@ -28,13 +28,19 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.agents import FRAMEWORKS, installed
+from benchmarks.servers import ALL, LAYERS
 
 PAIRS = [("bare-echo", "ours-echo", "function: ours / protocol floor")] + [
     (f"floor-{fw}", f"ours-{fw}", f"{fw}: ours / framework floor") for fw in FRAMEWORKS
 ]
 PAIRS.append(("bare-echo@sqlite-wal", "ours-echo@sqlite", "SQLite: ours / tuned store floor"))
+PAIRS += [
+    ("bare-echo", f"ours-echo-without-{layer}", f"function without {layer}: ours / protocol floor")
+    for layer in [*LAYERS, ALL]
+]
 """(floor, ours, label): the server kinds of `benchmarks.servers` compared (`KIND@STORE`: on
-that store, in memory without one)."""
+that store, in memory without one); the last ones take layers out of ours, one at a time and
+then all, to show where ours' extra instructions go."""
 
 WARMUP = 30
 
@@ -202,6 +208,10 @@ def run(pairs: list[tuple[str, str, str]], requests: int) -> dict[str, Any]:
             "young-generation collections the requests' own allocations cause are counted; the "
             "share of full collections a server pays as its heap grows is not, and throughput "
             "(real servers over time) includes it.",
+            "'function without LAYER' is ours-echo with one layer taken out, the bare SDK's own "
+            "in its place where it has one (benchmarks.servers.ours_without): "
+            + "; ".join(f"{name}: {what}" for name, what in LAYERS.items())
+            + f"; '{ALL}': all of them. What a layer costs is ours' ratio minus that row's.",
         ],
     }
 

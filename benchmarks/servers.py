@@ -16,7 +16,9 @@ Kinds:
   `peer-fasta2a` (fasta2a's `agent_to_a2a` on the Pydantic AI agent), `peer-adk` (google-adk's
   `to_a2a` on the ADK agent): peers serving the agent;
 - `proxy` / `floor-proxy` (`--upstream URL`): `to_a2a(RemoteAgent(URL))`, and a bare a2a-sdk
-  executor forwarding each message with the SDK's own client.
+  executor forwarding each message with the SDK's own client;
+- `ours-echo-without-LAYER[+LAYER...]`, LAYER one of `LAYERS`: ours-echo with those layers
+  taken out or replaced by the bare SDK's, to show what each costs.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from a2a_bridges import Conversation, RemoteAgent, proxy, to_a2a
+from a2a_bridges.server.guard import Guard
+from a2a_bridges.server.handler import BridgeRequestHandler
 from benchmarks.agents import AGENTS, FRAMEWORKS, SERVED_AS_FUNCTION, echo_text, floor_call
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -230,6 +234,43 @@ def _bare_counter() -> Callable[[RequestContext], str]:
     return answer
 
 
+LAYERS = {
+    "guard": "the Guard middleware (body limits, JSON sanity, credentials)",
+    "checks": "the request handler's checks (ids, unknown enum numbers) and error mapping",
+    "compat": "A2A 0.3 served beside 1.0",
+    "executor": "BridgeExecutor (turns, conversation memory, history, limits, quirks)",
+}
+"""What `ours-echo-without-LAYER` takes out of ours-echo (the bare SDK's own takes its place)."""
+ALL = "+".join(LAYERS)
+
+
+def ours_without(layers: set[str]) -> Starlette:
+    """ours-echo, with `layers` (names in `LAYERS`) taken out or replaced by the bare SDK's."""
+    if unknown := layers - set(LAYERS):
+        raise ValueError(f"unknown layer(s) {', '.join(sorted(unknown))}; choose from {LAYERS}")
+    served = to_a2a(echo, versions=("1.0",) if "compat" in layers else ("1.0", "0.3"))
+    if "guard" in layers:  # the middleware stack is built at the first request: not yet
+        served.user_middleware = [m for m in served.user_middleware if m.cls is not Guard]
+    if layers & {"checks", "executor"}:
+        # A new handler: the SDK hands its executor to what runs the tasks when it is made.
+        jsonrpc = next(r for r in served.routes if isinstance(r, Route) and r.path == "/")
+        dispatcher = jsonrpc.endpoint.__self__
+        ours = dispatcher.request_handler
+        options: dict[str, Any] = {
+            "agent_executor": _Bare(lambda c: echo_text(c.get_user_input()))
+            if "executor" in layers
+            else ours.agent_executor,
+            "task_store": ours.task_store,
+            "agent_card": _card(),
+        }
+        dispatcher.request_handler = (
+            DefaultRequestHandler(**options)
+            if "checks" in layers
+            else BridgeRequestHandler(list_tasks=False, **options)
+        )
+    return served
+
+
 def store_url(store: str, folder: Path) -> str | None:
     """The database URL of one `--store` choice, its file in `folder`."""
     if store == "memory":
@@ -272,6 +313,7 @@ def kinds() -> list[str]:
     """Every server kind."""
     fixed = ["http-floor", "bare-echo", "ours-echo", "bare-counter", "ours-counter"]
     fixed += [f"{side}-{fw}" for fw in FRAMEWORKS for side in ("floor", "ours")]
+    fixed += [*(f"ours-echo-without-{layer}" for layer in LAYERS), f"ours-echo-without-{ALL}"]
     return [*fixed, *(f"peer-{p}" for p in PEERS), "proxy", "floor-proxy"]
 
 
@@ -297,6 +339,8 @@ def app(
         return to_a2a(echo, store=store)
     if kind == "ours-counter":
         return to_a2a(counter, store=store)
+    if kind.startswith("ours-echo-without-") and store is None:
+        return ours_without(set(kind.removeprefix("ours-echo-without-").split("+")))
     if side == "floor" and name in FRAMEWORKS:
         return _floor(name, store)
     if side == "ours" and name in SERVED_AS_FUNCTION:
