@@ -334,11 +334,14 @@ class A2AModelClient(LLMClient):
         self, conversation: RemoteConversation, turn: Turn, context: ConversationContext
     ) -> Reply:
         reply: Reply | None = None
+        # As ag2's own model clients: chunks only from a model that streams.
+        chunks = await self.remote.streams()
         # Closed with this call, so that an abandoned answer's remote task is cancelled.
         async with contextlib.aclosing(conversation.stream(turn)) as events:
             async for event in events:
                 if isinstance(event, TextDelta):
-                    await context.send(ModelMessageChunk(event.text))
+                    if chunks:
+                        await context.send(ModelMessageChunk(event.text))
                 else:
                     reply = event
         assert reply is not None  # the stream ends with the reply, or raises

@@ -185,6 +185,10 @@ class RemoteAgent:
                 self._card = await self._fetch_card(http)
         return self._card
 
+    async def streams(self) -> bool:
+        """Whether its answers stream: unless `streaming=False`, when its card says they can."""
+        return self.streaming is not False and (await self.card()).capabilities.streaming
+
     async def _fetch_card(self, http: httpx.AsyncClient) -> AgentCard:
         last = "no agent card"
         for path in CARD_PATHS:
@@ -222,7 +226,7 @@ class RemoteAgent:
         if (connection := self._connections.get(loop)) is not None:  # made while we waited
             return connection.client
         http = self._http(card)
-        streaming = card.capabilities.streaming if self.streaming is None else self.streaming
+        streaming = await self.streams()
         bindings: list[str] = [TransportProtocol.JSONRPC, TransportProtocol.HTTP_JSON]
         config = ClientConfig(streaming=streaming, httpx_client=http)
         if importlib.util.find_spec("grpc") is not None:

@@ -383,6 +383,15 @@ async def test_remote_streams_model_message_chunks() -> None:
     assert reply.body == STREAMED and "".join(chunks) == STREAMED and len(chunks) >= 3
 
 
+@pytest.mark.parametrize("card_streams", [True, False], ids=["streaming=False", "card says no"])
+async def test_a_remote_that_does_not_stream_sends_no_chunks(card_streams: bool) -> None:
+    # As ag2's own model clients do: chunks only from a model that streams, else one message.
+    with running(quirky_app("none", streaming=card_streams)) as url:
+        agent = from_a2a(url, streaming=False if card_streams else None)
+        reply, chunks = await streamed(agent, "hello there")
+    assert (reply.body, chunks) == ("echo: hello there", [])
+
+
 async def test_remote_question_goes_to_the_hitl_hook() -> None:
     asked: list[str] = []
 
