@@ -256,23 +256,30 @@ def _caller_name(messages: Sequence[Mapping[str, Any]]) -> str:
     return str(name)
 
 
+_ATOMS = (str, int, float, bytes, type(None))
+"""Values that hold nothing: a run can only replace them, which their id shows."""
+
+
 def _sizes(value: object, depth: int = 3) -> tuple[object, ...]:
     """How many items a value holds, and those in it hold (a few levels down): what grows when
     a reply adds to it."""
     if depth == 0:
         return ()
-    if isinstance(value, Mapping):
-        return (len(value), *(_sizes(v, depth - 1) for v in value.values()))
-    if isinstance(value, list | set | tuple):
+    # Checked once a run: the plain types before the ABCs, whose checks cost more.
+    if isinstance(value, (list, set, tuple)):
         return (len(value),)
+    if isinstance(value, _ATOMS):
+        return ()
+    if isinstance(value, (dict, Mapping)):
+        return (len(value), *[_sizes(v, depth - 1) for v in value.values()])
     if isinstance(value, BaseModel):  # ContextVariables, Handoffs
-        return tuple(_sizes(v, depth - 1) for v in vars(value).values())
+        return tuple([_sizes(v, depth - 1) for v in vars(value).values()])
     return ()
 
 
 def _state(agent: ConversableAgent) -> tuple[object, ...]:
     """A stand-in's attributes and their sizes, to tell whether a run changed it."""
-    return tuple((name, id(value), _sizes(value)) for name, value in vars(agent).items())
+    return tuple([(name, id(value), _sizes(value)) for name, value in vars(agent).items()])
 
 
 _StandIn: TypeAlias = tuple[ConversableAgent, tuple[object, ...]]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import mimetypes
 from collections.abc import AsyncGenerator, Iterable, Sequence
@@ -32,7 +33,7 @@ from a2a_bridges.adapter import Adapter, missing
 
 try:
     import pydantic_core
-    from ag2 import Agent, AgentReply
+    from ag2 import Agent, AgentReply, Context
     from ag2.config import LLMClient, ModelConfig, ModelProvider
     from ag2.config.input_acceptance import binary_kind_of, input_media_types
     from ag2.context import ConversationContext
@@ -172,7 +173,7 @@ class _Relay:
         self.items.put_nowait(TextDelta(event.content))
 
     async def ask(self, event: HumanInputRequest) -> str:
-        """The run's hitl hook: the caller answers."""
+        """A question of the run: the caller answers."""
         question = _Question(event.content, asyncio.get_running_loop().create_future())
         self.items.put_nowait(question)
         return await question.answer
@@ -182,10 +183,34 @@ class _Relay:
 
 
 class AG2NextRunner:
-    """Runs an ag2 `Agent` on the conversation, one `Agent.run` per message."""
+    """Runs an ag2 `Agent` on the conversation, one `Agent.run` per message.
+
+    An agent with a hitl hook of its own answers its questions in-process, as ag2's servers
+    do. One without runs as a copy of itself, made at its first run, that holds our hook,
+    which puts each question to the caller of the run whose stream asks: a hook handed to
+    `Agent.run` is wrapped anew on every run (ag2 builds its call model, about 0.2 ms), one
+    set on an agent once.
+    """
 
     def __init__(self, agent: Agent[Any]) -> None:
         self.agent = agent
+        self._asking: Agent[Any] | None = None
+        self._relays: dict[int, _Relay] = {}  # id of a run's stream → where its questions go
+
+    def _runs(self) -> Agent[Any]:
+        """The agent that runs: this one, or (no hook of its own) its copy with ours."""
+        if self.agent.has_hitl_hook:
+            return self.agent
+        if self._asking is None:
+            self._asking = copy.copy(self.agent)
+            self._asking.hitl_hook(self._ask)
+        return self._asking
+
+    async def _ask(self, event: HumanInputRequest, context: Context) -> str:
+        relay = self._relays.get(id(context.stream))
+        if relay is None:  # not one of our runs' streams: nobody here can answer
+            raise HumanInputNotProvidedError
+        return await relay.ask(event)
 
     async def run(self, conversation: Conversation) -> AsyncGenerator[Event, Turn | None]:
         stream = MemoryStream()
@@ -196,19 +221,21 @@ class AG2NextRunner:
             # each subscriber (fast_depends, about 0.23 ms, 3% of a served echo agent's time).
             stream.where(ModelMessageChunk).subscribe(relay.chunk)
         request = _request(conversation.last)
-        # An agent with a hook of its own answers its questions in-process, as ag2's servers do.
-        hook = None if self.agent.has_hitl_hook else relay.ask
-        # Leaving the run's block (on cancel too) cancels the run.
-        async with self.agent.run(*request.parts, stream=stream, hitl_hook=hook) as run:
-            result = asyncio.ensure_future(run.result())
-            result.add_done_callback(relay.end)
-            while (item := await relay.items.get()) is not None:
-                if isinstance(item, _Question):
-                    answer = yield InputRequired((TextPart(item.text),))
-                    item.answer.set_result(answer.text if answer else "")
-                else:
-                    yield item
-            yield Reply(tuple(await _answer(await result, self.agent.response_schema)))
+        self._relays[id(stream)] = relay
+        try:
+            # Leaving the run's block (on cancel too) cancels the run.
+            async with self._runs().run(*request.parts, stream=stream) as run:
+                result = asyncio.ensure_future(run.result())
+                result.add_done_callback(relay.end)
+                while (item := await relay.items.get()) is not None:
+                    if isinstance(item, _Question):
+                        answer = yield InputRequired((TextPart(item.text),))
+                        item.answer.set_result(answer.text if answer else "")
+                    else:
+                        yield item
+                yield Reply(tuple(await _answer(await result, self.agent.response_schema)))
+        finally:
+            del self._relays[id(stream)]
 
 
 def _skills(tools: Iterable[Tool]) -> list[Skill]:

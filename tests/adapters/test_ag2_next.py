@@ -249,6 +249,22 @@ async def test_a_question_is_input_required_and_answered_in_the_same_task() -> N
     assert done.text == "Planned three days in Lisbon."
 
 
+async def test_questions_asked_at_once_reach_each_its_own_caller() -> None:
+    agent = scripted()
+    with serving(agent) as url:
+        async with RemoteAgent(url) as remote:
+            first, second = remote.conversation(), remote.conversation()
+            asked = await asyncio.gather(first.send("plan a trip"), second.send("plan a trip"))
+            assert all(a.input_required and a.text == QUESTION for a in asked)
+            done = await asyncio.gather(second.send("Porto"), first.send("Lisbon"))
+    assert [d.text for d in done] == [
+        "Planned three days in Porto.",
+        "Planned three days in Lisbon.",
+    ]
+    assert [d.task_id for d in done] == [asked[1].task_id, asked[0].task_id]
+    assert not agent.has_hitl_hook  # the hook that relays questions is on a copy
+
+
 async def test_an_agent_with_its_own_hitl_hook_answers_itself() -> None:
     def hook(event: HumanInputRequest) -> str:
         return "Porto"
