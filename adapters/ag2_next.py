@@ -186,25 +186,27 @@ class AG2NextRunner:
     """Runs an ag2 `Agent` on the conversation, one `Agent.run` per message.
 
     An agent with a hitl hook of its own answers its questions in-process, as ag2's servers
-    do. One without runs as a copy of itself, made at its first run, that holds our hook,
-    which puts each question to the caller of the run whose stream asks: a hook handed to
-    `Agent.run` is wrapped anew on every run (ag2 builds its call model, about 0.2 ms), one
-    set on an agent once.
+    do. One without runs as a copy of itself that holds our hook, which puts each question to
+    the caller of the run whose stream asks: a hook handed to `Agent.run` is wrapped anew on
+    every run (ag2 builds its call model, about 0.2 ms), one set on an agent once. The copy is
+    made again whenever one of the agent's attributes was set anew.
     """
 
     def __init__(self, agent: Agent[Any]) -> None:
         self.agent = agent
-        self._asking: Agent[Any] | None = None
+        self._asking: tuple[Agent[Any], tuple[int, ...]] | None = None  # the copy, made from
         self._relays: dict[int, _Relay] = {}  # id of a run's stream → where its questions go
 
     def _runs(self) -> Agent[Any]:
         """The agent that runs: this one, or (no hook of its own) its copy with ours."""
         if self.agent.has_hitl_hook:
             return self.agent
-        if self._asking is None:
-            self._asking = copy.copy(self.agent)
-            self._asking.hitl_hook(self._ask)
-        return self._asking
+        made_from = tuple(map(id, vars(self.agent).values()))
+        if self._asking is None or self._asking[1] != made_from:
+            asking = copy.copy(self.agent)
+            asking.hitl_hook(self._ask)
+            self._asking = (asking, made_from)
+        return self._asking[0]
 
     async def _ask(self, event: HumanInputRequest, context: Context) -> str:
         relay = self._relays.get(id(context.stream))

@@ -265,6 +265,16 @@ async def test_questions_asked_at_once_reach_each_its_own_caller() -> None:
     assert not agent.has_hitl_hook  # the hook that relays questions is on a copy
 
 
+async def test_an_agent_changed_after_its_first_run_runs_as_changed() -> None:
+    agent = Agent("counter", config=FnConfig(counter))
+    with serving(agent) as url:
+        async with RemoteAgent(url) as remote:
+            before = await remote.send("hello")
+            agent.config = ScriptedConfig("assistant", lambda _: None)
+            after = await remote.send("echo changed")
+    assert (before.text, after.text) == ("turn 1: user:hello", "echo: changed")
+
+
 async def test_an_agent_with_its_own_hitl_hook_answers_itself() -> None:
     def hook(event: HumanInputRequest) -> str:
         return "Porto"
