@@ -194,7 +194,8 @@ class AG2NextRunner:
 
     def __init__(self, agent: Agent[Any]) -> None:
         self.agent = agent
-        self._asking: tuple[Agent[Any], tuple[int, ...]] | None = None  # the copy, made from
+        # The copy, and the ids of the agent's attributes it was made from.
+        self._asking: tuple[Agent[Any], tuple[int, ...]] | None = None
         self._relays: dict[int, _Relay] = {}  # id of a run's stream → where its questions go
 
     def _runs(self) -> Agent[Any]:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.agents import FRAMEWORKS, installed
-from benchmarks.servers import ALL, LAYERS
+from benchmarks.servers import ABLATIONS, ALL, LAYERS
 
 PAIRS = [("bare-echo", "ours-echo", "function: ours / protocol floor")] + [
     (f"floor-{fw}", f"ours-{fw}", f"{fw}: ours / framework floor") for fw in FRAMEWORKS
@@ -36,7 +36,7 @@ PAIRS = [("bare-echo", "ours-echo", "function: ours / protocol floor")] + [
 PAIRS.append(("bare-echo@sqlite-wal", "ours-echo@sqlite", "SQLite: ours / tuned store floor"))
 PAIRS += [
     ("bare-echo", f"ours-echo-without-{layer}", f"function without {layer}: ours / protocol floor")
-    for layer in [*LAYERS, ALL]
+    for layer in ABLATIONS
 ]
 """(floor, ours, label): the server kinds of `benchmarks.servers` compared (`KIND@STORE`: on
 that store, in memory without one); the last ones take layers out of ours, one at a time and

@@ -242,6 +242,8 @@ LAYERS = {
 }
 """What `ours-echo-without-LAYER` takes out of ours-echo (the bare SDK's own takes its place)."""
 ALL = "+".join(LAYERS)
+ABLATIONS = (*LAYERS, ALL)
+"""The `ours-echo-without-` kinds measured: each layer alone, then all of them."""
 
 
 def ours_without(layers: set[str]) -> Starlette:
@@ -313,7 +315,7 @@ def kinds() -> list[str]:
     """Every server kind."""
     fixed = ["http-floor", "bare-echo", "ours-echo", "bare-counter", "ours-counter"]
     fixed += [f"{side}-{fw}" for fw in FRAMEWORKS for side in ("floor", "ours")]
-    fixed += [*(f"ours-echo-without-{layer}" for layer in LAYERS), f"ours-echo-without-{ALL}"]
+    fixed += [f"ours-echo-without-{layers}" for layers in ABLATIONS]
     return [*fixed, *(f"peer-{p}" for p in PEERS), "proxy", "floor-proxy"]
 
 
