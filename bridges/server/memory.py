@@ -8,13 +8,22 @@ import hashlib
 import json
 import logging
 import weakref
-from collections import OrderedDict, defaultdict
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from a2a_bridges.conversation import Turn, turn_from_dict, turn_to_dict
+from a2a_bridges.conversation import (
+    DataPart,
+    FilePart,
+    Part,
+    TextPart,
+    Turn,
+    turn_from_dict,
+    turn_to_dict,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -55,6 +64,52 @@ class Memory(Protocol):
         ...
 
 
+_Packed: TypeAlias = tuple[Any, ...]
+
+_KINDS: tuple[type[Any], ...] = (TextPart, DataPart, FilePart)
+assert all(fields(kind)[-1].name == "metadata" for kind in _KINDS)  # what _pack_part expects
+_FIELDS = {kind: (i, attrgetter(*(f.name for f in fields(kind)))) for i, kind in enumerate(_KINDS)}
+
+
+def _pack(turn: Turn) -> _Packed:
+    """A turn as tuples of plain values: once the garbage collector has seen them, it tracks
+    them no more, so turns kept by the thousand cost no collection time (a Turn and its parts
+    are objects it walks on every full collection, seven a message). A mapping is kept as its
+    items, since a tuple holding a dict stays tracked; a DataPart's JSON stays as it is."""
+    parts = tuple([_pack_part(p) for p in turn.parts])  # made before the tuple that holds them
+    return (turn.role, parts, turn.name, _items(turn.metadata), turn.message_id)
+
+
+def _pack_part(part: Part) -> Any:
+    found = _FIELDS.get(type(part))
+    if found is None:
+        return part  # a subclass of ours, kept as it is
+    kind, values = found
+    *rest, metadata = values(part)
+    return (kind, *rest, _items(metadata))
+
+
+def _items(metadata: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...] | None:
+    return None if metadata is None else tuple(metadata.items())
+
+
+def _unpack(packed: _Packed) -> Turn:
+    role, parts, name, metadata, message_id = packed
+    return Turn(role, tuple(map(_unpack_part, parts)), name, _dict(metadata), message_id)
+
+
+def _unpack_part(packed: Any) -> Part:
+    if not isinstance(packed, tuple):
+        return packed  # type: ignore[no-any-return]
+    kind, *rest, metadata = packed
+    part: Part = _KINDS[kind](*rest, _dict(metadata))
+    return part
+
+
+def _dict(items: tuple[tuple[str, Any], ...] | None) -> dict[str, Any] | None:
+    return None if items is None else dict(items)
+
+
 class _Turns:
     """One turn of each conversation at a time, in this process."""
 
@@ -74,7 +129,9 @@ class InMemoryMemory:
     """Memory for one process; gone when it stops."""
 
     def __init__(self) -> None:
-        self._turns: defaultdict[tuple[str, str], list[Turn]] = defaultdict(list)
+        # A tuple a conversation, made anew at each append: a list would be one more object
+        # the collector tracks per conversation, and copying references is cheap.
+        self._turns: dict[tuple[str, str], tuple[_Packed, ...]] = {}
         self._held = _Turns()
 
     async def setup(self) -> None:
@@ -87,15 +144,16 @@ class InMemoryMemory:
         return None
 
     async def load(self, owner: str, context_id: str) -> list[Turn]:
-        return list(self._turns.get((owner, context_id), ()))
+        return list(map(_unpack, self._turns.get((owner, context_id), ())))
 
     async def append(self, owner: str, context_id: str, turns: Sequence[Turn]) -> None:
-        self._turns[(owner, context_id)].extend(turns)
+        key = (owner, context_id)
+        self._turns[key] = self._turns.get(key, ()) + tuple([_pack(t) for t in turns])
 
 
 @dataclass
 class _Cached:
-    turns: list[Turn] = field(default_factory=list)
+    turns: list[_Packed] = field(default_factory=list)
     seq: int = 0  # the last row read
     size: int = 0  # the stored JSON of its turns, in characters
 
@@ -190,13 +248,13 @@ class SqlMemory:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         for seq, turn in rows:
-            entry.turns.append(turn_from_dict(_object(turn)))
+            entry.turns.append(_pack(turn_from_dict(_object(turn))))
             entry.seq = seq
             size = len(turn) if isinstance(turn, str) else len(json.dumps(turn))
             entry.size += size
             self._size += size
         self._trim()
-        return list(entry.turns)
+        return list(map(_unpack, entry.turns))
 
     async def append(self, owner: str, context_id: str, turns: Sequence[Turn]) -> None:
         if not turns:

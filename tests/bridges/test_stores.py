@@ -148,3 +148,38 @@ async def test_sql_memory_keeps_a_bounded_cache_and_reads_back_what_it_dropped(
         assert (await sql.load("me", "c0"))[0].text == big
     finally:
         await engine.dispose()
+
+
+async def test_in_memory_turns_cost_the_garbage_collector_nothing() -> None:
+    """Turns are kept as plain tuples, which the collector stops tracking: a server holding
+    many conversations does not walk them on every full collection (seven objects a
+    message, when they were kept as Turns)."""
+    import gc
+
+    from a2a_bridges.conversation import DataPart, FilePart, TextPart, Turn
+    from a2a_bridges.server.memory import InMemoryMemory
+
+    class Marked(TextPart):
+        pass
+
+    memory = InMemoryMemory()
+    kept = [
+        Turn("user", (TextPart("hi", {"k": 1}), DataPart({"a": [1]}), FilePart(b"x", name="f"))),
+        Turn("agent", (Marked("ok"), FilePart(uri="http://x/f", media_type="text/plain")), "bot"),
+    ]
+    await memory.append("me", "kept", kept[:1])
+    await memory.append("me", "kept", kept[1:])
+    for _ in range(8):  # a collection may untrack only one level of nested tuples
+        gc.collect()
+    before = len(gc.get_objects())
+    for n in range(500):
+        await memory.append("me", f"c{n}", [Turn("user", (TextPart(f"hi {n}"),))])
+        await memory.append("me", f"c{n}", [Turn("agent", (TextPart("ok", {"n": n}),))])
+    for _ in range(8):
+        gc.collect()
+    grown = len(gc.get_objects()) - before
+    assert grown < 50  # for 1000 turns kept
+    loaded = await memory.load("me", "kept")
+    assert loaded == kept and type(loaded[1].parts[0]) is Marked
+    assert [t.text for t in await memory.load("me", "c7")] == ["hi 7", "ok"]
+    assert await memory.load("me", "unknown") == []
