@@ -153,11 +153,17 @@ class Cell:
     polls: int = 0
     seconds: float = 0.0
     cpu: float = 0.0  # the server process's CPU seconds (user + system) over the cell
+    collecting: float = 0.0  # of which its garbage collections
 
     @property
     def cpu_ms(self) -> float:
         """The server's CPU milliseconds per completed answer."""
         return self.cpu / len(self.latencies) * 1000 if self.latencies else 0.0
+
+    @property
+    def gc_ms(self) -> float:
+        """The server's garbage collections' CPU milliseconds per completed answer."""
+        return self.collecting / len(self.latencies) * 1000 if self.latencies else 0.0
 
     @property
     def rate(self) -> float:
@@ -211,7 +217,7 @@ async def _caller(conn: _Connection, deadline: float, cell: Cell) -> None:
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def cpu_seconds(pid: int | None) -> float:
+def cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) process `pid` used so far; 0 where /proc cannot tell."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -220,21 +226,24 @@ def cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
-async def measure(url: str, concurrency: int, seconds: float, pid: int | None = None) -> Cell:
-    """`concurrency` callers, each sending one message after another for `seconds`; `pid`:
-    the server's process, whose CPU time the cell records."""
+async def measure(server: Server, concurrency: int, seconds: float) -> Cell:
+    """`concurrency` callers, each sending one message after another to `server` for
+    `seconds`; the cell records its CPU time, and its garbage collections' share."""
+    pid = server.proc.pid
     cell = Cell()
-    conns = [_Connection(url) for _ in range(concurrency)]
+    conns = [_Connection(server.url) for _ in range(concurrency)]
     try:
         async with asyncio.timeout(REQUEST_TIMEOUT):
             await asyncio.gather(*(c.open() for c in conns))
         cpu = cpu_seconds(pid)
+        collecting = server.collecting()
         started = time.perf_counter()
         callers = (_caller(c, started + seconds, cell) for c in conns)
         async with asyncio.timeout(seconds + 2 * REQUEST_TIMEOUT):
             await asyncio.gather(*callers)
         cell.seconds = time.perf_counter() - started
         cell.cpu = cpu_seconds(pid) - cpu
+        cell.collecting = server.collecting() - collecting
     except Exception as exc:
         cell.error(exc)
     finally:
@@ -459,7 +468,7 @@ async def _group(
     """Each level on each server of the group, `rounds` times, the servers in turn; errors
     while warming up go to `notes`."""
     for s in group.series:  # connections, caches, first imports, lazily made clients
-        cell = await measure(servers[s.key].url, max(levels), warmup)
+        cell = await measure(servers[s.key], max(levels), warmup)
         if cell.errors:
             kinds = "; ".join(f"{n}x {k}" for k, n in cell.errors.items())
             notes.append(f"errors while warming up {s.label}: {kinds}")
@@ -470,7 +479,7 @@ async def _group(
             shift = (r + i) % len(keys)
             for key in keys[shift:] + keys[:shift]:
                 server = servers[key]
-                cell = await measure(server.url, level, seconds, server.proc.pid)
+                cell = await measure(server, level, seconds)
                 cells[(key, level)].append(cell)
     return cells
 
@@ -496,12 +505,13 @@ def _table(group: Group, cells: Cells, levels: Sequence[int]) -> dict[str, Any]:
                     _ms(latencies, 0.5),
                     _ms(latencies, 0.99),
                     round(statistics.median(c.cpu_ms for c in runs), 2),
+                    round(statistics.median(c.gc_ms for c in runs), 2),
                     sum(sum(c.errors.values()) for c in runs),
                     len(latencies),
                 ]
             )
     columns = ["server", "concurrency", "requests/s", "p50 ms", "p99 ms", "server CPU ms/request"]
-    columns += ["errors", "requests"]
+    columns += ["of which GC ms/request", "errors", "requests"]
     return {"caption": group.caption, "columns": columns, "rows": rows}
 
 
@@ -514,10 +524,13 @@ def _ratios(group: Group, cells: Cells, levels: Sequence[int]) -> list[dict[str,
             per_round = [o / b if b else 0.0 for o, b in zip(ours, base, strict=True)]
             cpu_ours = statistics.median(c.cpu_ms for c in cells[(comparison.ours, level)])
             cpu_base = statistics.median(c.cpu_ms for c in cells[(comparison.base, level)])
+            gc_ours = statistics.median(c.gc_ms for c in cells[(comparison.ours, level)])
+            gc_base = statistics.median(c.gc_ms for c in cells[(comparison.base, level)])
             note = (
                 f"rounds {', '.join(f'{x:.3f}' for x in per_round)}; "
                 f"{statistics.median(ours):.1f} vs {statistics.median(base):.1f} requests/s; "
-                f"server CPU {cpu_ours:.2f} vs {cpu_base:.2f} ms/request"
+                f"server CPU {cpu_ours:.2f} vs {cpu_base:.2f} ms/request, of which garbage "
+                f"collection {gc_ours:.2f} vs {gc_base:.2f}"
             )
             out.append(
                 {
@@ -576,7 +589,9 @@ NOTES = [
     "1.0, text 'hi', no contextId) as soon as its previous answer came, for the cell's time; "
     "requests/s = answers completed with 'echo: hi' / the cell's wall time; p50/p99 over every "
     "answer of every round; server CPU = the server process's user+system time over the cell "
-    "(/proc) / its answers, which the machine's other load disturbs far less than requests/s. "
+    "(/proc) / its answers, which the machine's other load disturbs far less than requests/s; "
+    "of which GC = the CPU time of the server's garbage collections (a gc callback in each "
+    "server process, benchmarks.servers._clock_collections) / its answers. "
     "Load generator: this process (raw asyncio HTTP/1.1 client; the HTTP floor's throughput, "
     "about ten times any A2A server's, bounds what it can drive); each server: its own process "
     "(uvicorn, h11, one worker). Servers and load share the 2 cores.",
@@ -626,19 +641,30 @@ EVIDENCE = [
     "batches, ours takes 1.10-1.13x the floor's CPU for 1.06x its instructions, and "
     "callgrind's cache and branch simulation does not account for the rest (ours: 1.05x the "
     "instruction-cache misses, 1.06x the data-cache misses, 1.08x the mispredicted "
-    "branches); garbage collection is 3-4% of either's CPU (gc callbacks over 12,000 "
-    "requests: floor 61-69 us a request, ours 92-96 us).",
+    "branches); garbage collection is 3-4% of either's CPU at one caller, more under "
+    "concurrency (below).",
     "Profile of ours-echo at 16 callers (pyinstrument, busy time only; `python -m "
     "benchmarks.throughput --only core --concurrency 16 --profile DIR`, then `--owners "
     "DIR/ours.txt.pyisession`): a2a-sdk 63.1% (66.9% in the floor), event loop 15.0%, HTTP "
     "12.7%, protobuf 3.1%, our own functions 5.1%: guard.json_problem 0.8% (its json.loads "
     "also takes the garbage collections its allocations trigger), Guard.__call__ 0.4%, "
     "handler._unknown_enum 0.4%, Guard._guard 0.3%, executor.execute 0.3%, check_request "
-    "0.2%, executor._drive 0.2%, functions.run 0.2%; no frame of ours above 1%. The rest is "
-    "garbage collection: the in-memory conversation memory keeps about 7 Python objects a "
-    "message (188k tracked objects after 10k messages, the floor's protobuf tasks 114k), and "
-    "collections took 141 us a message against the floor's 100 us. No single small change "
-    "removes more than about 1.5%; none was made.",
+    "0.2%, executor._drive 0.2%, functions.run 0.2%; no frame of ours above 1%. The rest "
+    "was garbage collection (next paragraph). That profile is of the code before the "
+    "conversation memory's change below.",
+    "Garbage collection grows with concurrency, for every server (the 'of which GC' column): "
+    "with many requests in flight their objects outlive the young collections and are "
+    "promoted, so full collections come often (in one measurement 1-2 in 6 s at one caller, "
+    "9-13 at 16 and 64), and each walks the whole heap, which grows by what the server keeps "
+    "a request. The floor keeps 1.1 tracked objects a request (its protobuf Task); ours kept "
+    "8.1, for the conversation memory held each message as a Turn with its parts, seven "
+    "objects the collector walks. At 16 callers its full collections took 560-620 us a "
+    "request against the floor's 340-360 (gc callbacks in both servers, measured apart from "
+    "this run), which is most of why ours fell further behind the floor at 16 and 64 callers "
+    "than at one. The memory now keeps turns as tuples of plain values, which the collector "
+    "stops tracking (bridges/server/memory.py; the SQL memory's cache too): 1.1 tracked "
+    "objects a request, as the floor, and 410-420 us against the floor's 410 in the same "
+    "measurement.",
     "AG2 classic: our runner gives reply functions a stand-in ConversableAgent as the sender, "
     "so triggers see an Agent; making one costs more than an instant reply (8 register_reply "
     "calls, typing-Protocol isinstance checks). A stand-in is now kept, by caller name, once its "
@@ -654,9 +680,10 @@ EVIDENCE = [
     "answer's chunks only for a caller that streams, and the hook that puts the agent's "
     "questions to the caller is set once on a copy of the agent instead of handed to each run "
     "(adapters/ag2_next.py): instructions a request, ours / floor, 1.104 before, 1.035 after. "
-    "Open: at 16 and 64 callers ours took 1.5-2 ms more server CPU a message "
-    "than the floor, against 0.8 ms at one caller; the two costs above do not depend on "
-    "concurrency, and this was not profiled further.",
+    "At 16 and 64 callers ours had taken 1.5-2 ms more server CPU a message than the floor, "
+    "against 0.8 ms at one caller, while these two costs do not depend on concurrency; the "
+    "conversation memory's tracked objects (the garbage-collection paragraph above) did, in "
+    "every framework's server: compare the GC column.",
     "Pydantic AI vs fasta2a: fasta2a is lighter than the a2a-sdk, not than us: compare the "
     "'context: pydantic_ai floor / peer' ratios (the bare a2a-sdk floor against fasta2a) with "
     "ours / framework floor; fasta2a also needs less server CPU a task than that floor.",

@@ -1,4 +1,5 @@
-"""The benchmarks' ablation servers: each takes out the layer it names, and only that one."""
+"""The benchmarks' servers: each ablation takes out the layer it names, and only that one; each
+server process clocks its garbage collections."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from a2a_bridges.testing import running
-from benchmarks.servers import ABLATIONS, LAYERS, app, ours_without
+from benchmarks.servers import ABLATIONS, LAYERS, app, ours_without, start
 
 
 def _send(
@@ -57,3 +58,16 @@ def test_each_ablation_server_takes_out_its_layers_and_still_answers(layer: str)
 def test_an_unknown_layer_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown layer"):
         ours_without({"memory"})
+
+
+def test_a_server_process_clocks_its_garbage_collections() -> None:
+    server = start("bare-echo")
+    try:
+        server.ready()
+        before = server.collecting()
+        for _ in range(50):  # enough allocations for young collections
+            assert _send(server.url).status_code == 200
+        assert server.collecting() > before
+    finally:
+        server.stop()
+    assert server.collecting() == 0.0  # its folder is gone: no clock, no error
