@@ -661,10 +661,10 @@ EVIDENCE = [
     "objects the collector walks. At 16 callers its full collections took 560-620 us a "
     "request against the floor's 340-360 (gc callbacks in both servers, measured apart from "
     "this run), which is most of why ours fell further behind the floor at 16 and 64 callers "
-    "than at one. The memory now keeps turns as tuples of plain values, which the collector "
-    "stops tracking (bridges/server/memory.py; the SQL memory's cache too): 1.1 tracked "
-    "objects a request, as the floor, and 410-420 us against the floor's 410 in the same "
-    "measurement.",
+    "than at one. The in-memory memory, which keeps every conversation, now holds turns as "
+    "tuples of plain values, which the collector stops tracking (bridges/server/memory.py; "
+    "the SQL memory's cache, bounded, keeps parsed Turns): 1.1 tracked objects a request, as "
+    "the floor, and 410-420 us against the floor's 410 in the same measurement.",
     "AG2 classic: our runner gives reply functions a stand-in ConversableAgent as the sender, "
     "so triggers see an Agent; making one costs more than an instant reply (8 register_reply "
     "calls, typing-Protocol isinstance checks). A stand-in is now kept, by caller name, once its "
